@@ -1,0 +1,96 @@
+/*
+ * The kernel's view of a listening port: accept queue, sockets by TCP state,
+ * TCP counters.  One file per OS implements it; callers never test the OS.
+ */
+#ifndef KVIEW_H
+#define KVIEW_H
+
+#include <sys/socket.h>
+
+#include <stddef.h>
+
+/* TCP states, numbered as Linux numbers them (inet_diag reports these). */
+enum kview_state {
+	KV_ESTABLISHED = 1,
+	KV_SYN_SENT,
+	KV_SYN_RECV,
+	KV_FIN_WAIT1,
+	KV_FIN_WAIT2,
+	KV_TIME_WAIT,
+	KV_CLOSE,
+	KV_CLOSE_WAIT,
+	KV_LAST_ACK,
+	KV_LISTEN,
+	KV_CLOSING,
+	KV_NEW_SYN_RECV,	/* a request socket: SYN answered, no ACK yet */
+	KV_NSTATES
+};
+
+/* Which end of the connection the port belongs to. */
+enum kview_side {
+	KV_SIDE_SERVER = 0,	/* local port is the port asked for */
+	KV_SIDE_CLIENT = 1	/* peer port is the port asked for */
+};
+
+struct kview_socket {
+	int			state;		/* enum kview_state */
+	int			side;		/* enum kview_side */
+	struct sockaddr_storage	local, peer;
+	unsigned int		rqueue, wqueue;	/* Recv-Q, Send-Q as ss shows
+						   them; for LISTEN: queue
+						   length and backlog */
+	unsigned int		inode;		/* 0 for TIME_WAIT, requests */
+	int			timer;		/* inet_diag idiag_timer */
+	unsigned int		expires_ms;	/* until that timer fires */
+};
+
+/* TCP counters of the caller's network namespace, since boot. */
+struct kview_counters {
+	unsigned long long	listen_overflows;
+	unsigned long long	listen_drops;
+	unsigned long long	reqq_full_drop;
+	unsigned long long	reqq_full_do_cookies;
+	unsigned long long	embryonic_rsts;
+	unsigned long long	abort_on_data;
+	unsigned long long	abort_on_close;
+	unsigned long long	out_rsts;
+};
+
+/* The kernel's names for the fields above, for printing, in field order. */
+#define KVIEW_NCOUNTERS	8
+struct kview_counter_name {
+	const char	*name;		/* "ListenOverflows", ... "OutRsts" */
+	size_t		 offset;	/* in struct kview_counters */
+};
+extern const struct kview_counter_name kview_counter_names[KVIEW_NCOUNTERS];
+
+/*
+ * Whether this platform has the socket list and the counters.  Each function
+ * also fails alone with ENOTSUP when its part is missing, so a caller can
+ * print "not available on this platform" per item.
+ */
+int	kview_available(void);
+
+/* "ESTABLISHED", "CLOSE_WAIT", ...; "UNKNOWN" for anything else. */
+const char *kview_state_name(int state);
+
+/*
+ * A listener's accept queue: connections completed and not yet accepted,
+ * and the limit the kernel applies (min(backlog, somaxconn)).  0 or -1 with
+ * errno (EINVAL: not a listening TCP socket).
+ */
+int	kview_listen_queue(int listen_fd, unsigned int *queue,
+	    unsigned int *limit);
+
+/*
+ * Every TCP socket, IPv4 and IPv6, in any state, whose local or peer port
+ * is port (host order): calls fn for each.  Returns how many, or -1 with
+ * errno; fn may have been called for some before an error.
+ */
+int	kview_sockets(unsigned short port,
+	    void (*fn)(const struct kview_socket *, void *), void *arg);
+
+/* 0, or -1 with errno (ENOENT: the kernel lacks one of the counters). */
+int	kview_counters(struct kview_counters *);
+
+#endif

@@ -1,0 +1,360 @@
+/*
+ * Kernel view on Linux: the accept queue from TCP_INFO, sockets from a
+ * NETLINK_SOCK_DIAG dump (what ss does), TCP counters from /proc/net.
+ */
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kview.h"
+
+/* The kernel never builds a dump datagram larger than 32 KiB. */
+#define KVIEW_NLBUF	32768
+#define KVIEW_NLTIMEOUT	2	/* seconds; a dump answers at once */
+
+/* Every state but TCP_BOUND_INACTIVE (13): bound, never listened. */
+#define KVIEW_ALLSTATES	(((1u << KV_NSTATES) - 1) & ~1u)
+
+struct kview_request {
+	struct nlmsghdr		nlh;
+	struct inet_diag_req_v2	req;
+};
+
+const struct kview_counter_name kview_counter_names[KVIEW_NCOUNTERS] = {
+	{ "ListenOverflows", offsetof(struct kview_counters, listen_overflows) },
+	{ "ListenDrops", offsetof(struct kview_counters, listen_drops) },
+	{ "TCPReqQFullDrop", offsetof(struct kview_counters, reqq_full_drop) },
+	{ "TCPReqQFullDoCookies",
+	    offsetof(struct kview_counters, reqq_full_do_cookies) },
+	{ "EmbryonicRsts", offsetof(struct kview_counters, embryonic_rsts) },
+	{ "TCPAbortOnData", offsetof(struct kview_counters, abort_on_data) },
+	{ "TCPAbortOnClose", offsetof(struct kview_counters, abort_on_close) },
+	{ "OutRsts", offsetof(struct kview_counters, out_rsts) },
+};
+
+static const char *const kview_states[KV_NSTATES] = {
+	"UNKNOWN", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1",
+	"FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN",
+	"CLOSING", "NEW_SYN_RECV"
+};
+
+static int	nl_open(void);
+static int	nl_request(int, int, unsigned int);
+static int	nl_receive(int, unsigned int, unsigned short,
+		    void (*)(const struct kview_socket *, void *), void *);
+static int	nl_message(const struct nlmsghdr *, unsigned short,
+		    void (*)(const struct kview_socket *, void *), void *);
+static void	sockaddr_fill(struct sockaddr_storage *, int, const __be32 *,
+		    __be16, unsigned int);
+static int	counters_file(const char *, const char *,
+		    struct kview_counters *, unsigned int *);
+static void	counters_match(char *, char *, struct kview_counters *,
+		    unsigned int *);
+
+int
+kview_available(void)
+{
+	return 1;
+}
+
+const char *
+kview_state_name(int state)
+{
+	if (state <= 0 || state >= KV_NSTATES)
+		return kview_states[0];
+	return kview_states[state];
+}
+
+int
+kview_listen_queue(int listen_fd, unsigned int *queue, unsigned int *limit)
+{
+	struct tcp_info	ti;
+	socklen_t	len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(listen_fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
+		return -1;
+	/* On any other socket these two fields mean something else. */
+	if (ti.tcpi_state != KV_LISTEN) {
+		errno = EINVAL;
+		return -1;
+	}
+	*queue = ti.tcpi_unacked;
+	*limit = ti.tcpi_sacked;
+	return 0;
+}
+
+int
+kview_sockets(unsigned short port,
+    void (*fn)(const struct kview_socket *, void *), void *arg)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	unsigned int	 i;
+	int		 fd, n, total = 0, saved;
+
+	if (port == 0 || fn == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* A fresh socket per call: an error mid-dump leaves nothing behind. */
+	if ((fd = nl_open()) == -1)
+		return -1;
+	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		if (nl_request(fd, families[i], i + 1) == -1 ||
+		    (n = nl_receive(fd, i + 1, port, fn, arg)) == -1) {
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		total += n;
+	}
+	close(fd);
+	return total;
+}
+
+static int
+nl_open(void)
+{
+	struct timeval	tv = { KVIEW_NLTIMEOUT, 0 };
+	int		fd, saved;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd == -1)
+		return -1;
+	/* The master must never hang here, whatever the kernel does. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+static int
+nl_request(int fd, int family, unsigned int seq)
+{
+	struct kview_request	r;
+	struct sockaddr_nl	kernel;
+
+	memset(&kernel, 0, sizeof(kernel));
+	kernel.nl_family = AF_NETLINK;
+	memset(&r, 0, sizeof(r));
+	r.nlh.nlmsg_len = sizeof(r);
+	r.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	r.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	r.nlh.nlmsg_seq = seq;
+	r.req.sdiag_family = family;
+	r.req.sdiag_protocol = IPPROTO_TCP;
+	r.req.idiag_states = KVIEW_ALLSTATES;
+	if (sendto(fd, &r, sizeof(r), 0, (struct sockaddr *)&kernel,
+	    sizeof(kernel)) == -1)
+		return -1;
+	return 0;
+}
+
+/* Reads datagrams until NLMSG_DONE; returns sockets matched or -1. */
+static int
+nl_receive(int fd, unsigned int seq, unsigned short port,
+    void (*fn)(const struct kview_socket *, void *), void *arg)
+{
+	union {
+		struct nlmsghdr	align;
+		char		bytes[KVIEW_NLBUF];
+	}			 buf;
+	struct sockaddr_nl	 from;
+	struct iovec		 iov = { buf.bytes, sizeof(buf.bytes) };
+	struct msghdr		 msg;
+	const struct nlmsghdr	*h;
+	ssize_t			 n;
+	int			 count = 0, r;
+
+	for (;;) {
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_name = &from;
+		msg.msg_namelen = sizeof(from);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		if ((n = recvmsg(fd, &msg, 0)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				errno = ETIMEDOUT;
+			return -1;
+		}
+		if (msg.msg_flags & MSG_TRUNC) {
+			errno = EMSGSIZE;
+			return -1;
+		}
+		if (from.nl_pid != 0)
+			continue;	/* not from the kernel */
+		for (h = &buf.align; NLMSG_OK(h, n);
+		    h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_seq != seq)
+				continue;
+			if ((r = nl_message(h, port, fn, arg)) < 0)
+				return -1;
+			if (r == 2)
+				return count;
+			count += r;
+		}
+	}
+}
+
+/* One netlink message: -1 error, 0 skipped, 1 a matching socket, 2 done. */
+static int
+nl_message(const struct nlmsghdr *h, unsigned short port,
+    void (*fn)(const struct kview_socket *, void *), void *arg)
+{
+	const struct nlmsgerr		*e;
+	const struct inet_diag_msg	*d;
+	struct kview_socket		 s;
+
+	if (h->nlmsg_type == NLMSG_DONE)
+		return 2;
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		e = NLMSG_DATA(h);
+		if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+			errno = EBADMSG;
+		else
+			errno = e->error == 0 ? EBADMSG : -e->error;
+		return -1;
+	}
+	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*d)))
+		return 0;
+	d = NLMSG_DATA(h);
+	memset(&s, 0, sizeof(s));
+	if (ntohs(d->id.idiag_sport) == port)
+		s.side = KV_SIDE_SERVER;
+	else if (ntohs(d->id.idiag_dport) == port)
+		s.side = KV_SIDE_CLIENT;
+	else
+		return 0;
+	s.state = d->idiag_state;
+	sockaddr_fill(&s.local, d->idiag_family, d->id.idiag_src,
+	    d->id.idiag_sport, d->id.idiag_if);
+	sockaddr_fill(&s.peer, d->idiag_family, d->id.idiag_dst,
+	    d->id.idiag_dport, d->id.idiag_if);
+	s.rqueue = d->idiag_rqueue;
+	s.wqueue = d->idiag_wqueue;
+	s.inode = d->idiag_inode;
+	s.timer = d->idiag_timer;
+	s.expires_ms = d->idiag_expires;
+	fn(&s, arg);
+	return 1;
+}
+
+/* Address and port arrive in network order, as sockaddrs want them. */
+static void
+sockaddr_fill(struct sockaddr_storage *ss, int family, const __be32 *addr,
+    __be16 port, unsigned int ifindex)
+{
+	struct sockaddr_in	*sin;
+	struct sockaddr_in6	*sin6;
+
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = port;
+		memcpy(&sin->sin_addr, addr, sizeof(sin->sin_addr));
+	} else if (family == AF_INET6) {
+		sin6 = (struct sockaddr_in6 *)ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = port;
+		memcpy(&sin6->sin6_addr, addr, sizeof(sin6->sin6_addr));
+		if (IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr))
+			sin6->sin6_scope_id = ifindex;
+	}
+}
+
+int
+kview_counters(struct kview_counters *c)
+{
+	unsigned int	found = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (counters_file("/proc/net/netstat", "TcpExt:", c, &found) == -1 ||
+	    counters_file("/proc/net/snmp", "Tcp:", c, &found) == -1)
+		return -1;
+	if (found != (1u << KVIEW_NCOUNTERS) - 1) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * These files hold pairs of lines, "Section: Name Name ..." then
+ * "Section: value value ...": columns vary by kernel, so match by name.
+ */
+static int
+counters_file(const char *path, const char *section,
+    struct kview_counters *c, unsigned int *found)
+{
+	FILE	*f;
+	char	*names = NULL, *values = NULL;
+	size_t	 namesz = 0, valuesz = 0, seclen = strlen(section);
+	int	 saved;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	while (getline(&names, &namesz, f) != -1) {
+		if (strncmp(names, section, seclen) != 0)
+			continue;
+		if (getline(&values, &valuesz, f) == -1)
+			break;
+		if (strncmp(values, section, seclen) == 0)
+			counters_match(names + seclen, values + seclen, c,
+			    found);
+	}
+	saved = errno;
+	if (ferror(f)) {
+		free(names);
+		free(values);
+		fclose(f);
+		errno = saved;
+		return -1;
+	}
+	free(names);
+	free(values);
+	fclose(f);
+	return 0;
+}
+
+static void
+counters_match(char *names, char *values, struct kview_counters *c,
+    unsigned int *found)
+{
+	char			*nsave, *vsave, *name, *value;
+	unsigned long long	*field;
+	unsigned int		 i;
+
+	name = strtok_r(names, " \n", &nsave);
+	value = strtok_r(values, " \n", &vsave);
+	for (; name != NULL && value != NULL;
+	    name = strtok_r(NULL, " \n", &nsave),
+	    value = strtok_r(NULL, " \n", &vsave)) {
+		for (i = 0; i < KVIEW_NCOUNTERS; i++) {
+			if (strcmp(name, kview_counter_names[i].name) != 0)
+				continue;
+			field = (unsigned long long *)((char *)c +
+			    kview_counter_names[i].offset);
+			*field = strtoull(value, NULL, 10);
+			*found |= 1u << i;
+		}
+	}
+}
