@@ -1,0 +1,69 @@
+/*
+ * acceptd: flags, configuration check, then the master takes over.
+ */
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acceptd.h"
+#include "log.h"
+
+#ifndef ACCEPTD_CONF
+#define ACCEPTD_CONF	"/usr/local/etc/acceptd.conf"
+#endif
+
+extern char **environ;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: acceptd [-dnv] [-f file]\n");
+	exit(1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct conf	 conf;
+	const char	*path = ACCEPTD_CONF;
+	int		 ch, foreground = 0, check = 0, verbose = 0;
+
+	setproctitle_init(argc, argv, environ);
+	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+		switch (ch) {
+		case 'd':
+			foreground = 1;
+			break;
+		case 'f':
+			path = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	conf_defaults(&conf);
+	if (conf_load(path, &conf, stderr) > 0)
+		exit(1);
+	if (check) {
+		if (verbose)
+			conf_print(stdout, &conf);
+		printf("configuration OK\n");
+		exit(0);
+	}
+	if (verbose && conf.log_level < LOGLEVEL_DEBUG)
+		conf.log_level = LOGLEVEL_DEBUG;
+	log_init(1, conf.log_level, "");
+	master_init(&conf, path, foreground);
+	return master_run();
+}

@@ -1,0 +1,123 @@
+/*
+ * acceptd: what the daemon's files share.  The master (master.c) owns the
+ * listening sockets and the workers; each worker (worker.c) accepts and
+ * serves connections (conn.c) on its own event loop.
+ */
+#ifndef ACCEPTD_H
+#define ACCEPTD_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "channel.h"
+#include "conf.h"
+#include "ev.h"
+#include "scoreboard.h"
+
+#define ACCEPTD_VERSION	"0.1"
+#define WORKER_RBUF	(64 * 1024)	/* one read buffer per worker */
+#define WORKER_LISTEN_FD	3	/* where a worker finds its sockets */
+#define WORKER_CHANNEL_FD	4
+
+union sockaddr_any {
+	struct sockaddr		sa;
+	struct sockaddr_in	sin;
+	struct sockaddr_in6	sin6;
+};
+
+/* Connection flags. */
+#define CONN_EOF		0x01	/* the peer's FIN was read */
+#define CONN_CLOSE_AFTER	0x02	/* close once the output is sent */
+#define CONN_DELAYED		0x04	/* reply held for response-delay */
+#define CONN_HALF		0x08	/* our FIN sent, waiting for theirs */
+#define CONN_DONE		0x10	/* oneshot: request read, stop reading */
+
+/*
+ * A connection costs this struct and nothing else while idle: input and
+ * output buffers exist only while a request is partial or a reply unsent.
+ */
+struct conn {
+	int			 fd;
+	uint32_t		 id;
+	struct worker		*worker;
+	TAILQ_ENTRY(conn)	 lru;		/* all conns, oldest activity first */
+	TAILQ_ENTRY(conn)	 delayq;	/* while CONN_DELAYED */
+	uint64_t		 active_ms;	/* last activity, for idle-timeout */
+	uint64_t		 due_ms;	/* when a delayed reply goes out */
+	uint64_t		 skip;		/* request body bytes to discard */
+	char			*in;		/* partial request */
+	char			*out;		/* unsent reply */
+	uint32_t		 in_len;
+	uint32_t		 out_len;
+	uint32_t		 out_off;
+	uint8_t			 protocol;	/* enum protocol, fixed at accept */
+	uint8_t			 flags;
+	union sockaddr_any	 peer;
+};
+
+TAILQ_HEAD(conn_list, conn);
+
+struct worker {
+	int			 id;
+	int			 lfd;
+	int			 chan;
+	int			 exclusive;	/* poll the listener EV_EXCLUSIVE */
+	int			 listening;	/* listener is in the loop */
+	int			 paused;
+	int			 stopping;
+	int			 throttled;	/* accept-rate or EMFILE backoff */
+	enum worker_state	 state;
+	struct settings		 set;		/* this worker's own settings */
+	unsigned int		 shutdown_timeout_ms;
+	struct ev_loop		*loop;
+	struct scoreboard	*sb;
+	struct sb_worker	*me;
+	uint32_t		 nconns;
+	uint32_t		 next_id;
+	struct conn_list	 conns;		/* by last activity */
+	struct conn_list	 delayed;	/* by due time */
+	struct ev_timer		 idle_timer;
+	struct ev_timer		 delay_timer;
+	struct ev_timer		 accept_timer;	/* end of a throttle */
+	struct ev_timer		 stop_timer;	/* shutdown-timeout */
+	char			 rbuf[WORKER_RBUF];
+	char			 wbuf[WORKER_RBUF];
+};
+
+/* listen.c */
+int	listen_open(const struct conf *, int reuseport, char *err, size_t);
+int	listen_probe(const struct conf *, char *err, size_t);
+int	listen_set_backlog(int fd, int backlog);
+
+/* worker.c */
+void	worker_main(int id, const struct conf *, const struct settings *,
+	    struct scoreboard *) __attribute__((noreturn));
+void	worker_update(struct worker *);
+void	worker_trace(struct worker *, const struct conn *, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+#define WORKER_TRACE(w, c, ...) do {					\
+	if (atomic_load_explicit(&(w)->sb->trace, memory_order_relaxed)) \
+		worker_trace((w), (c), __VA_ARGS__);			\
+} while (0)
+
+/* conn.c */
+void	conn_open(struct worker *, int fd, const union sockaddr_any *);
+void	conn_free(struct conn *, const char *why);
+int	conn_shut(struct conn *, const char *why);
+void	conn_idle_expire(struct ev_loop *, struct ev_timer *, void *);
+void	conn_delay_expire(struct ev_loop *, struct ev_timer *, void *);
+void	conn_update_interest(struct conn *);
+int	conn_is_idle(const struct conn *);
+int	conn_in_close_wait(const struct conn *);
+int	sockaddr_format(const union sockaddr_any *, char *, size_t);
+
+/* master.c */
+void	master_init(struct conf *, const char *path, int foreground);
+int	master_run(void);
+
+#endif

@@ -1,0 +1,368 @@
+/*
+ * A worker: its own event loop, created after fork, competing with the
+ * other workers for accept(), and obeying the master's channel.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "acceptd.h"
+#include "log.h"
+
+#define EMFILE_BACKOFF_MS	100
+
+static struct worker	 worker;	/* big buffers: not on the stack */
+
+static void	worker_accept(struct ev_loop *, int, int, void *);
+static void	worker_channel(struct ev_loop *, int, int, void *);
+static void	worker_unthrottle(struct ev_loop *, struct ev_timer *, void *);
+static void	worker_stop_expire(struct ev_loop *, struct ev_timer *, void *);
+static void	worker_stop(struct worker *);
+
+static void
+worker_set_state(struct worker *w, enum worker_state state)
+{
+	if (w->state == state)
+		return;
+	w->state = state;
+	atomic_store_explicit(&w->me->state, state, memory_order_relaxed);
+	setproctitle("worker %d (%s)", w->id, scoreboard_state_name(state));
+}
+
+/*
+ * Decide whether this worker polls the listener now: not when paused,
+ * stopping, throttled or full.  A full worker leaves the listener to the
+ * others, and its queue to the kernel.
+ */
+void
+worker_update(struct worker *w)
+{
+	enum worker_state	state;
+	int			want;
+
+	if (w->stopping)
+		state = WORKER_EXITING;
+	else if (w->paused)
+		state = WORKER_PAUSED;
+	else if (w->nconns >= (uint32_t)w->set.max_connections)
+		state = WORKER_FULL;
+	else if (w->throttled)
+		state = WORKER_THROTTLED;
+	else
+		state = WORKER_ACCEPTING;
+	worker_set_state(w, state);
+	want = state == WORKER_ACCEPTING;
+	if (want == w->listening || w->lfd == -1)
+		return;
+	if (ev_set(w->loop, w->lfd, want ? EV_READ | (w->exclusive ?
+	    EV_EXCLUSIVE : 0) : 0, worker_accept, w) == -1)
+		fatal("worker %d: poll listener", w->id);
+	w->listening = want;
+}
+
+static void
+worker_throttle(struct worker *w, uint64_t ms)
+{
+	w->throttled = 1;
+	ev_timer_start(w->loop, &w->accept_timer, ms);
+}
+
+static void
+worker_unthrottle(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)loop;
+	(void)t;
+	w->throttled = 0;
+	worker_update(w);
+}
+
+/* Take one token of the daemon's accept-rate, or throttle until due. */
+static int
+worker_may_accept(struct worker *w)
+{
+	struct timespec	ts;
+	uint64_t	now, retry;
+
+	if (w->set.accept_rate == 0)
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	if (scoreboard_take_token(w->sb, now, &retry))
+		return 1;
+	worker_throttle(w, (retry + 999999) / 1000000);
+	return 0;
+}
+
+static void
+worker_accept(struct ev_loop *loop, int fd, int events, void *arg)
+{
+	struct worker		*w = arg;
+	union sockaddr_any	 peer;
+	socklen_t		 len;
+	int			 i, cfd;
+
+	(void)loop;
+	(void)events;
+	sb_add(&w->me->wakeups, 1);
+	for (i = 0; i < w->set.accept_batch; i++) {
+		if (w->nconns >= (uint32_t)w->set.max_connections ||
+		    !worker_may_accept(w))
+			break;
+		len = sizeof(peer);
+		cfd = accept4(fd, &peer.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd != -1) {
+			conn_open(w, cfd, &peer);
+			continue;
+		}
+		if (w->set.accept_rate > 0)
+			scoreboard_return_token(w->sb);
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EAGAIN) {
+			if (i == 0)
+				sb_add(&w->me->empty_accepts, 1);
+			break;
+		}
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			/* Spinning on a ready listener helps nobody. */
+			log_warn("accept; pausing accepting for %d ms",
+			    EMFILE_BACKOFF_MS);
+			worker_throttle(w, EMFILE_BACKOFF_MS);
+			break;
+		}
+		log_warn("accept");
+		break;
+	}
+	worker_update(w);
+}
+
+void
+worker_trace(struct worker *w, const struct conn *c, const char *fmt, ...)
+{
+	char		line[CHAN_PAYLOAD_MAX], peer[64];
+	struct timespec	ts;
+	va_list		ap;
+	int		n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	sockaddr_format(&c->peer, peer, sizeof(peer));
+	n = snprintf(line, sizeof(line), "%lld.%06ld %d %u %s ",
+	    (long long)ts.tv_sec, ts.tv_nsec / 1000, w->id, c->id, peer);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	va_end(ap);
+	if (chan_send(w->chan, CHAN_TRACE, 0, line) == -1)
+		sb_add(&w->me->trace_dropped, 1);
+}
+
+static int
+worker_drop(struct worker *w, const char *what, char *reply, size_t len)
+{
+	struct conn	*c, *next;
+	int		 n = 0, all = strcmp(what, "all") == 0;
+	int		 idle = strcmp(what, "idle") == 0;
+
+	if (!all && !idle && strcmp(what, "close-wait") != 0) {
+		snprintf(reply, len, "drop: \"%.64s\" is not one of close-wait, "
+		    "idle, all", what);
+		return -1;
+	}
+	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, lru);
+		if (all || (idle ? conn_is_idle(c) : conn_in_close_wait(c))) {
+			WORKER_TRACE(w, c, "drop");
+			conn_free(c, "dropped");
+			n++;
+		}
+	}
+	snprintf(reply, len, "%d", n);
+	return 0;
+}
+
+/* A run-time directive from the master; the same words as the file. */
+static int
+worker_set(struct worker *w, char *line, char *reply, size_t len)
+{
+	struct settings	 old = w->set;
+	struct conn	*c;
+	char		*value;
+
+	if ((value = strchr(line, ' ')) == NULL) {
+		snprintf(reply, len, "set: expected \"name value\"");
+		return -1;
+	}
+	*value++ = '\0';
+	if (conf_set_settings(&w->set, line, value, reply, len) == -1)
+		return -1;
+	if (strcmp(line, "paused") == 0)
+		w->paused = w->set.paused;
+	if (w->set.reading != old.reading)
+		TAILQ_FOREACH(c, &w->conns, lru)
+			conn_update_interest(c);
+	if (w->set.idle_timeout_ms != old.idle_timeout_ms) {
+		ev_timer_stop(w->loop, &w->idle_timer);
+		if (w->set.idle_timeout_ms > 0 && w->nconns > 0)
+			conn_idle_expire(w->loop, &w->idle_timer, w);
+	}
+	reply[0] = '\0';
+	return 0;
+}
+
+static int
+worker_command(struct worker *w, struct chan_msg *m, char *reply, size_t len)
+{
+	reply[0] = '\0';
+	switch (m->type) {
+	case CHAN_SET:
+		return worker_set(w, m->payload, reply, len);
+	case CHAN_PAUSE:
+	case CHAN_RESUME:
+		w->paused = m->type == CHAN_PAUSE;
+		w->set.paused = w->paused;
+		return 0;
+	case CHAN_DROP:
+		return worker_drop(w, m->payload, reply, len);
+	case CHAN_STOP:
+		worker_stop(w);
+		return 0;
+	default:
+		snprintf(reply, len, "unexpected message %s",
+		    chan_type_name(m->type));
+		return -1;
+	}
+}
+
+static void
+worker_channel(struct ev_loop *loop, int fd, int events, void *arg)
+{
+	struct worker	*w = arg;
+	struct chan_msg	 m;
+	char		 reply[CHAN_PAYLOAD_MAX];
+	int		 r, ok;
+
+	(void)loop;
+	(void)events;
+	while ((r = chan_recv(fd, &m)) == 1) {
+		ok = worker_command(w, &m, reply, sizeof(reply)) == 0;
+		atomic_store_explicit(&w->me->generation, m.seq,
+		    memory_order_relaxed);
+		worker_update(w);
+		if (chan_send(fd, ok ? CHAN_ACK : CHAN_NAK, m.seq, reply) == -1)
+			log_warn("answer to the master");
+	}
+	if (r == 0 || (r == -1 && errno != EAGAIN && errno != EBADMSG)) {
+		/* The master is gone: finish what we have and leave. */
+		ev_set(w->loop, fd, 0, NULL, NULL);
+		worker_stop(w);
+	}
+}
+
+/* Stop accepting, close what is idle, give the rest shutdown-timeout. */
+static void
+worker_stop(struct worker *w)
+{
+	struct conn *c, *next;
+
+	if (w->stopping)
+		return;
+	w->stopping = 1;
+	worker_update(w);
+	if (w->listening)
+		ev_set(w->loop, w->lfd, 0, NULL, NULL);
+	close(w->lfd);
+	w->lfd = -1;
+	w->listening = 0;
+	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, lru);
+		if (c->protocol == PROTO_HTTP && conn_is_idle(c))
+			conn_free(c, "shutting down");
+		else if (c->protocol == PROTO_HTTP)
+			c->flags |= CONN_CLOSE_AFTER;
+	}
+	ev_timer_start(w->loop, &w->stop_timer, w->shutdown_timeout_ms);
+}
+
+static void
+worker_stop_expire(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct worker	*w = arg;
+	struct conn	*c;
+
+	(void)loop;
+	(void)t;
+	if (w->nconns > 0)
+		log_info("shutdown-timeout: closing %u connections", w->nconns);
+	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
+		conn_free(c, "shutdown-timeout");
+}
+
+static void
+worker_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);	/* the master tells us when */
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+void
+worker_main(int id, const struct conf *conf, const struct settings *set,
+    struct scoreboard *sb)
+{
+	struct worker	*w = &worker;
+	char		 prefix[32];
+
+	worker_signals();
+	snprintf(prefix, sizeof(prefix), "worker %d: ", id);
+	log_set_prefix(prefix);
+	w->id = id;
+	w->lfd = WORKER_LISTEN_FD;
+	w->chan = WORKER_CHANNEL_FD;
+	w->exclusive = conf->accept == ACCEPT_EXCLUSIVE;
+	w->set = *set;
+	w->paused = set->paused;
+	w->shutdown_timeout_ms = conf->shutdown_timeout_ms;
+	w->sb = sb;
+	w->me = &sb->worker[id];
+	w->state = WORKER_STARTING;
+	TAILQ_INIT(&w->conns);
+	TAILQ_INIT(&w->delayed);
+	if ((w->loop = ev_loop_new(w->set.max_connections + 16)) == NULL)
+		fatal("event loop");
+	ev_timer_init(&w->idle_timer, conn_idle_expire, w);
+	ev_timer_init(&w->delay_timer, conn_delay_expire, w);
+	ev_timer_init(&w->accept_timer, worker_unthrottle, w);
+	ev_timer_init(&w->stop_timer, worker_stop_expire, w);
+	if (ev_set(w->loop, w->chan, EV_READ, worker_channel, w) == -1)
+		fatal("poll channel");
+	atomic_store(&w->me->pid, getpid());
+	worker_update(w);
+	if (chan_send(w->chan, CHAN_ACK, 0, "ready") == -1)
+		log_warn("telling the master we are ready");
+	log_debug("started (%s backend)", ev_backend_name());
+	while (!w->stopping || w->nconns > 0) {
+		if (ev_run_once(w->loop, -1) == -1 && errno != EINTR)
+			fatal("event loop");
+	}
+	ev_loop_free(w->loop);
+	exit(0);
+}
