@@ -1,0 +1,288 @@
+/*
+ * acceptctl: talk to a running acceptd over its control socket.  Commands
+ * are a static table walked by prefix; the daemon does the work and
+ * answers lines ending in "ok" or "error: ...".
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <err.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+#define EXIT_REFUSED	1	/* the daemon said no, or bad usage */
+#define EXIT_NODAEMON	2	/* nobody answered on the socket */
+
+enum reply_kind { REPLY_ONCE, REPLY_STREAM, REPLY_LOCAL };
+
+struct command {
+	const char	*name;
+	int		 min_args;
+	int		 max_args;
+	enum reply_kind	 kind;
+	const char	*usage;
+};
+
+static const struct command commands[] = {
+	{ "status",	0, 0, REPLY_ONCE,   "status" },
+	{ "workers",	0, 0, REPLY_ONCE,   "workers" },
+	{ "pause",	0, 1, REPLY_ONCE,   "pause [WORKER]" },
+	{ "resume",	0, 1, REPLY_ONCE,   "resume [WORKER]" },
+	{ "set",	2, 3, REPLY_ONCE,   "set NAME VALUE [WORKER]" },
+	{ "config",	0, 0, REPLY_ONCE,   "config" },
+	{ "sockets",	0, 0, REPLY_ONCE,   "sockets" },
+	{ "counters",	0, 0, REPLY_ONCE,   "counters" },
+	{ "trace",	0, 0, REPLY_STREAM, "trace" },
+	{ "watch",	0, 2, REPLY_LOCAL,  "watch [INTERVAL [COUNT]]" },
+	{ "scale",	1, 1, REPLY_ONCE,   "scale N" },
+	{ "drop",	1, 1, REPLY_ONCE,   "drop close-wait|idle|all" },
+	{ "reload",	0, 0, REPLY_ONCE,   "reload" },
+	{ "stop",	0, 0, REPLY_ONCE,   "stop" },
+	{ "help",	0, 0, REPLY_ONCE,   "help" },
+	{ "version",	0, 0, REPLY_ONCE,   "version" },
+};
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
+static const char	*socket_path;
+static int		 json;
+static volatile sig_atomic_t interrupted;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	size_t i;
+
+	fprintf(stderr, "usage: acceptctl [-j] [-s socket] command [args]\n"
+	    "commands (a prefix picks the first that matches):\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(stderr, "  %s\n", commands[i].usage);
+	exit(EXIT_REFUSED);
+}
+
+/* The same rule as the daemon's: a prefix is the first match in order. */
+static const struct command *
+command_lookup(const char *word)
+{
+	size_t i, n = strlen(word);
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(word, commands[i].name) == 0)
+			return &commands[i];
+	for (i = 0; i < NCOMMANDS; i++)
+		if (n > 0 && strncmp(word, commands[i].name, n) == 0)
+			return &commands[i];
+	fprintf(stderr, "acceptctl: unknown command \"%s\"; valid commands "
+	    "are", word);
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", commands[i].name);
+	fprintf(stderr, "\n");
+	exit(EXIT_REFUSED);
+}
+
+static FILE *
+connect_daemon(void)
+{
+	struct sockaddr_un	 sun;
+	FILE			*f;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, socket_path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		errx(EXIT_NODAEMON, "%s: socket path too long", socket_path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		err(EXIT_NODAEMON, "socket");
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		fprintf(stderr, "acceptctl: cannot reach acceptd at %s: %s\n"
+		    "acceptctl: is it running? start it with \"acceptd -f "
+		    "FILE\", or name its socket with -s\n", socket_path,
+		    strerror(errno));
+		exit(EXIT_NODAEMON);
+	}
+	if ((f = fdopen(fd, "r+")) == NULL)
+		err(EXIT_NODAEMON, "fdopen");
+	setvbuf(f, NULL, _IOLBF, 0);
+	return f;
+}
+
+static void
+send_command(FILE *f, int argc, char **argv)
+{
+	int i;
+
+	fprintf(f, "%s", json ? "-j " : "");
+	for (i = 0; i < argc; i++)
+		fprintf(f, "%s%s", i ? " " : "", argv[i]);
+	fprintf(f, "\n");
+	fflush(f);
+}
+
+/*
+ * Copy the answer's lines to stdout up to "ok" or "error: ..."; returns
+ * the exit status.  out may be NULL to keep the body.
+ */
+static int
+read_answer(FILE *f, FILE *out)
+{
+	char	*line = NULL;
+	size_t	 cap = 0;
+	ssize_t	 n;
+	int	 status = EXIT_NODAEMON;
+
+	while ((n = getline(&line, &cap, f)) != -1) {
+		if (strcmp(line, "ok\n") == 0) {
+			status = 0;
+			break;
+		}
+		if (strncmp(line, "error: ", 7) == 0) {
+			fprintf(stderr, "acceptctl: %s", line + 7);
+			status = EXIT_REFUSED;
+			break;
+		}
+		if (out != NULL)
+			fputs(line, out);
+	}
+	if (status == EXIT_NODAEMON)
+		fprintf(stderr, "acceptctl: acceptd closed the connection at "
+		    "%s before answering\n", socket_path);
+	free(line);
+	return status;
+}
+
+static void
+on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static int
+stream(FILE *f)
+{
+	char	*line = NULL;
+	size_t	 cap = 0;
+	int	 status;
+
+	if ((status = read_answer(f, stdout)) != 0)
+		return status;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (!interrupted && getline(&line, &cap, f) != -1)
+		fputs(line, stdout);
+	free(line);
+	return 0;
+}
+
+/* Interval as "500ms", "2s" or a plain number of seconds. */
+static unsigned int
+watch_interval(const char *arg)
+{
+	const char	*why, *errstr;
+	unsigned int	 ms;
+	long long	 s;
+
+	s = strtonum(arg, 1, 3600, &errstr);
+	if (errstr == NULL)
+		return s * 1000;
+	if (conf_parse_duration(arg, &ms, &why) == -1 || ms == 0)
+		errx(EXIT_REFUSED, "watch: bad interval \"%s\"", arg);
+	return ms;
+}
+
+/* watch: status and sockets again every interval, until told to stop. */
+static int
+watch(int argc, char **argv)
+{
+	static char	*status_argv[] = { "status" }, *sockets_argv[] = {
+	    "sockets" };
+	struct timespec	 ts;
+	unsigned int	 ms = 1000;
+	long long	 count = 0, i;
+	const char	*errstr;
+	FILE		*f;
+	int		 r;
+
+	if (argc > 1)
+		ms = watch_interval(argv[1]);
+	if (argc > 2 && (count = strtonum(argv[2], 1, 1000000000,
+	    &errstr), errstr != NULL))
+		errx(EXIT_REFUSED, "watch: bad count \"%s\"", argv[2]);
+	f = connect_daemon();
+	for (i = 0; !interrupted && (count == 0 || i < count); i++) {
+		if (i > 0) {
+			ts.tv_sec = ms / 1000;
+			ts.tv_nsec = (ms % 1000) * 1000000L;
+			nanosleep(&ts, NULL);
+			if (interrupted)
+				break;
+		}
+		if (!json && isatty(STDOUT_FILENO))
+			printf("\033[H\033[2J");
+		send_command(f, 1, status_argv);
+		if ((r = read_answer(f, stdout)) != 0)
+			return r;
+		send_command(f, 1, sockets_argv);
+		if ((r = read_answer(f, stdout)) != 0)
+			return r;
+		fflush(stdout);
+	}
+	fclose(f);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const struct command	*cmd;
+	struct sigaction	 sa;
+	char			 path[PATH_MAX];
+	FILE			*f;
+	int			 ch, status;
+
+	while ((ch = getopt(argc, argv, "+js:")) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 's':
+			socket_path = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		usage();
+	if (socket_path == NULL) {
+		conf_default_control(path, sizeof(path));
+		socket_path = path;
+	}
+	cmd = command_lookup(argv[0]);
+	if (argc - 1 < cmd->min_args || argc - 1 > cmd->max_args) {
+		fprintf(stderr, "usage: acceptctl %s\n", cmd->usage);
+		return EXIT_REFUSED;
+	}
+	argv[0] = (char *)cmd->name;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (cmd->kind == REPLY_LOCAL)
+		return watch(argc, argv);
+	f = connect_daemon();
+	send_command(f, argc, argv);
+	status = cmd->kind == REPLY_STREAM ? stream(f) : read_answer(f, stdout);
+	fclose(f);
+	return status;
+}
