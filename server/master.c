@@ -286,8 +286,13 @@ master_worker_exited(struct slot *s, int status)
 		    s->backoff_ms * 2);
 	else
 		s->backoff_ms = 0;
-	log_warnx("worker %d (pid %d) %s; restarting it%s", s->id, s->last_pid,
-	    how, s->backoff_ms ? " after a pause (it keeps dying)" : "");
+	if (s->backoff_ms == 0)
+		log_warnx("worker %d (pid %d) %s; restarting it", s->id,
+		    s->last_pid, how);
+	else
+		log_warnx("worker %d (pid %d) %s after %llu ms; restarting it "
+		    "in %u ms", s->id, s->last_pid, how,
+		    (unsigned long long)lived, s->backoff_ms);
 	if (s->backoff_ms == 0)
 		master_spawn(s);
 	else
