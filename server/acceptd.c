@@ -58,7 +58,7 @@ main(int argc, char *argv[])
 	if (check) {
 		if (verbose)
 			conf_print(stdout, &conf);
-		printf("configuration OK\n");
+		fprintf(stderr, "configuration OK\n");
 		exit(0);
 	}
 	if (verbose && conf.log_level < LOGLEVEL_DEBUG)

@@ -1,0 +1,420 @@
+# Shared by the integration tests: TAP output, a temporary folder, a free
+# port, and the real acceptd started, watched and always stopped.  Sourced.
+#
+# TAP:      plan N | skip_all WHY | ok DESC CMD... | is GOT WANT DESC |
+#           like GOT ERE DESC | unlike GOT ERE DESC | pass/fail DESC |
+#           skip N WHY | diag MSG... | done_testing | bail_out WHY | t_abort WHY
+# Daemon:   base_conf | write_conf TEXT | start_acceptd TEXT |
+#           stop_acceptd [SIGNAL [SECONDS]] | run_bounded SECONDS CMD...
+# Waiting:  wait_for 'SHELL CONDITION' SECONDS (every 50 ms, bounded)
+# Sockets:  free_port | listen_inode PORT | conns STATE PORT |
+#           worker_pids | proc_title PID | alive PID | now_ms
+#
+# Run from the top of the tree; TEST_BUILD (default .) names the build
+# whose binaries are tested (.san for the sanitizer build).
+#
+# Conditions for wait_for are single-quoted on purpose: evaluated later.
+# shellcheck disable=SC2016,SC2034,SC2119,SC2120
+
+TEST_BUILD=${TEST_BUILD:-.}
+ACCEPTD=$TEST_BUILD/server/acceptd
+ACCEPTCTL=$TEST_BUILD/tools/acceptctl
+
+T_COUNT=0
+T_FAILED=0
+T_PLANNED=
+T_DIR=
+T_BG_PIDS=
+ACCEPTD_PID=
+ACCEPTD_STATUS=
+T_ALL_DAEMONS=
+
+# --- TAP ---------------------------------------------------------------
+
+plan()
+{
+	T_PLANNED=$1
+	echo "1..$1"
+}
+
+skip_all()
+{
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+diag()
+{
+	printf '%s\n' "$@" | sed 's/^/# /'
+}
+
+# Indented file contents as diagnostics, the last lines only.
+diag_file()
+{
+	[ -s "$1" ] || { diag "($1 is empty)"; return 0; }
+	diag "--- $1 (last 20 lines):"
+	tail -n 20 "$1" | sed 's/^/#   /'
+}
+
+t_result()
+{
+	T_COUNT=$((T_COUNT + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $T_COUNT - $2"
+		return 0
+	fi
+	T_FAILED=$((T_FAILED + 1))
+	echo "not ok $T_COUNT - $2"
+	return 1
+}
+
+pass()	{ t_result 0 "$1"; }
+fail()	{ t_result 1 "$1"; }
+
+# ok DESC CMD [ARG...]: passes when CMD exits 0.  CMD runs in this shell,
+# so it may set variables.
+ok()
+{
+	local desc=$1 st
+	shift
+	"$@"
+	st=$?
+	t_result "$st" "$desc" && return 0
+	diag "command failed (exit $st): $*"
+	return 1
+}
+
+is()
+{
+	if [ "$1" = "$2" ]; then
+		t_result 0 "$3"
+		return 0
+	fi
+	t_result 1 "$3"
+	diag "got:  '$1'" "want: '$2'"
+	return 1
+}
+
+like()
+{
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		t_result 0 "$3"
+		return 0
+	fi
+	t_result 1 "$3"
+	diag "got:" "$1" "want a match for: $2"
+	return 1
+}
+
+unlike()
+{
+	if ! printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		t_result 0 "$3"
+		return 0
+	fi
+	t_result 1 "$3"
+	diag "got:" "$1" "want no match for: $2"
+	return 1
+}
+
+skip()
+{
+	local i=0
+	while [ "$i" -lt "$1" ]; do
+		T_COUNT=$((T_COUNT + 1))
+		echo "ok $T_COUNT # skip $2"
+		i=$((i + 1))
+	done
+}
+
+done_testing()
+{
+	[ -n "$T_PLANNED" ] || echo "1..$T_COUNT"
+	if [ -n "$T_PLANNED" ] && [ "$T_PLANNED" -ne "$T_COUNT" ]; then
+		diag "planned $T_PLANNED tests, ran $T_COUNT"
+		[ "$T_FAILED" -gt 0 ] || T_FAILED=1
+	fi
+	[ "$T_FAILED" -gt 254 ] && T_FAILED=254
+	exit "$T_FAILED"
+}
+
+# Stop the whole prove run: the harness itself cannot go on.
+bail_out()
+{
+	echo "Bail out! $*"
+	exit 255
+}
+
+# This file cannot go on (usually: the daemon did not start); the tests
+# not run show up as a plan mismatch.
+t_abort()
+{
+	diag "giving up: $*"
+	[ -n "$ACCEPTD_LOG" ] && diag_file "$ACCEPTD_LOG"
+	exit 1
+}
+
+need_root()
+{
+	[ "$(id -u)" -eq 0 ] || skip_all "needs root: $*"
+}
+
+need_cmd()
+{
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+		    skip_all "$c not installed (make deps installs it)"
+	done
+}
+
+# --- time and waiting ----------------------------------------------------
+
+now_ms()
+{
+	local t=${EPOCHREALTIME/[.,]/}
+	echo $((t / 1000))
+}
+
+# wait_for 'CONDITION' SECONDS: evaluate CONDITION every 50 ms until it
+# holds (0) or SECONDS (may be fractional) have passed (1).
+wait_for()
+{
+	local cond=$1 limit_ms deadline tries=0 max
+	limit_ms=$(awk -v s="$2" 'BEGIN { printf "%d", s * 1000 }')
+	deadline=$(($(now_ms) + limit_ms))
+	max=$((limit_ms / 50 + 2))
+	while [ "$tries" -lt "$max" ]; do
+		eval "$cond" && return 0
+		[ "$(now_ms)" -ge "$deadline" ] && return 1
+		tries=$((tries + 1))
+		sleep 0.05
+	done
+	return 1
+}
+
+# run_bounded SECONDS CMD...: CMD killed if it outlives SECONDS (exit 124).
+run_bounded()
+{
+	local s=$1
+	shift
+	timeout -k 1 "$s" "$@"
+}
+
+# --- processes -----------------------------------------------------------
+
+# Alive and not yet a zombie waiting for us to reap it.
+alive()
+{
+	local st
+	[ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
+	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+proc_title()
+{
+	ps -o args= -p "$1" 2>/dev/null
+}
+
+# Children of the master: its workers, one pid a line, sorted.
+worker_pids()
+{
+	pgrep -P "${1:-$ACCEPTD_PID}" 2>/dev/null | sort -n
+}
+
+# "pid title" for each worker.
+worker_titles()
+{
+	local p
+	for p in $(worker_pids "$@"); do
+		echo "$p $(proc_title "$p")"
+	done
+}
+
+# The pid of worker N (by its title), or nothing.
+worker_pid()
+{
+	worker_titles | awk -v n="$1" \
+	    '$2 == "acceptd:" && $3 == "worker" && $4 == n { print $1 }'
+}
+
+t_bg()
+{
+	T_BG_PIDS="$T_BG_PIDS $1"
+}
+
+# --- sockets -------------------------------------------------------------
+
+# A port nobody on 127.0.0.1 uses, below the ephemeral range so that no
+# outgoing connection takes it from us meanwhile.
+free_port()
+{
+	local lo hi p tries=0
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
+	hi=$((lo - 1))
+	lo=10000
+	[ "$hi" -gt $((lo + 1000)) ] || { lo=61000; hi=65000; }
+	while [ "$tries" -lt 100 ]; do
+		p=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo)))
+		if [ -z "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ]; then
+			echo "$p"
+			return 0
+		fi
+		tries=$((tries + 1))
+	done
+	bail_out "free_port: no free port found in 100 tries"
+}
+
+# Socket inode of the listener on PORT: the same number means the very
+# same socket.
+listen_inode()
+{
+	ss -Htlne "( sport = :$1 )" | grep -o 'ino:[0-9]*' | head -n 1
+}
+
+# Number of server-side sockets of PORT in STATE (ss state name).
+conns()
+{
+	ss -Htn state "$1" "( sport = :$2 )" | grep -c .
+}
+
+# --- the daemon ----------------------------------------------------------
+
+# The lines every test needs: its port, and control socket and pidfile in
+# its own folder.
+base_conf()
+{
+	printf 'listen 127.0.0.1:%s\ncontrol %s\npidfile %s\n' \
+	    "$PORT" "$T_DIR/ctl.sock" "$T_DIR/acceptd.pid"
+}
+
+write_conf()
+{
+	printf '%s\n' "$1" >"$ACCEPTD_CONF"
+}
+
+listening()
+{
+	[ -n "$(ss -Htln "( sport = :$1 )")" ]
+}
+
+# start_acceptd TEXT: write TEXT as the config, start acceptd -d on it in
+# the background (stderr in $ACCEPTD_LOG) and wait, at most 5 s, until it
+# listens.  Readiness comes from ss, not from a probe connection, which
+# would itself be a client (and a CLOSE_WAIT under close-mode never).
+start_acceptd()
+{
+	write_conf "$1"
+	: >"$ACCEPTD_LOG"
+	"$ACCEPTD" -d -f "$ACCEPTD_CONF" >"$T_DIR/stdout" 2>>"$ACCEPTD_LOG" &
+	ACCEPTD_PID=$!
+	T_ALL_DAEMONS="$T_ALL_DAEMONS $ACCEPTD_PID"
+	if wait_for 'listening "$PORT" || ! alive "$ACCEPTD_PID"' 5 &&
+	    alive "$ACCEPTD_PID" && listening "$PORT"; then
+		return 0
+	fi
+	diag "acceptd (pid $ACCEPTD_PID) is not listening on $PORT after 5 s"
+	diag_file "$ACCEPTD_LOG"
+	return 1
+}
+
+# stop_acceptd [SIGNAL [SECONDS]]: signal the master (TERM), wait for it
+# to exit; ACCEPTD_STATUS is its exit status, or "timeout" (then it was
+# killed).  Workers left behind are reported and killed.
+stop_acceptd()
+{
+	local sig=${1:-TERM} secs=${2:-5} kids rc=0 p
+	ACCEPTD_STATUS=
+	[ -n "$ACCEPTD_PID" ] || return 1
+	kids=$(worker_pids)
+	kill "-$sig" "$ACCEPTD_PID" 2>/dev/null
+	if wait_for '! alive "$ACCEPTD_PID"' "$secs"; then
+		wait "$ACCEPTD_PID" 2>/dev/null
+		ACCEPTD_STATUS=$?
+	else
+		ACCEPTD_STATUS=timeout
+		kill -KILL "$ACCEPTD_PID" 2>/dev/null
+		wait "$ACCEPTD_PID" 2>/dev/null
+		rc=1
+	fi
+	# shellcheck disable=SC2086
+	if [ -n "$kids" ] && ! wait_for 'no_alive $kids' 2; then
+		diag "workers still running after the master exited:" $kids
+		for p in $kids; do kill -KILL "$p" 2>/dev/null; done
+		rc=1
+	fi
+	ACCEPTD_PID=
+	return $rc
+}
+
+no_alive()
+{
+	local p
+	for p in "$@"; do
+		alive "$p" && return 1
+	done
+	return 0
+}
+
+# Sanitizer reports in any log fail the file even when every test passed.
+t_sanitizer_check()
+{
+	local f
+	for f in "$T_DIR"/*.log; do
+		[ -f "$f" ] || continue
+		if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
+			echo "# sanitizer report in $f:"
+			sed 's/^/#   /' "$f" | head -n 60
+			return 1
+		fi
+	done
+	return 0
+}
+
+t_cleanup()
+{
+	local st=$? p kids
+	trap - EXIT
+	for p in $T_BG_PIDS; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	for p in $T_ALL_DAEMONS; do
+		alive "$p" || continue
+		kids=$(pgrep -P "$p" 2>/dev/null | tr "\n" " ")
+		kill -TERM "$p" 2>/dev/null
+		# shellcheck disable=SC2086
+		wait_for '! alive "$p"' 3 || kill -KILL "$p" $kids 2>/dev/null
+		# shellcheck disable=SC2086
+		wait_for 'no_alive $kids' 2 || kill -KILL $kids 2>/dev/null
+	done
+	if [ -n "$T_DIR" ] && [ -d "$T_DIR" ]; then
+		t_sanitizer_check || { [ "$st" -ne 0 ] || st=1; }
+		if [ -n "$T_KEEP" ]; then
+			echo "# kept $T_DIR"
+		else
+			rm -rf "$T_DIR"
+		fi
+	fi
+	exit "$st"
+}
+
+# --- set-up on sourcing --------------------------------------------------
+
+[ -f tests/lib.sh ] || bail_out "run the tests from the top of the tree"
+for t_c in ss curl nc timeout pgrep awk; do
+	command -v "$t_c" >/dev/null 2>&1 ||
+	    skip_all "$t_c not installed (make deps installs it)"
+done
+[ -x "$ACCEPTD" ] || bail_out "$ACCEPTD not built (run make, or set TEST_BUILD)"
+
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/acceptd-test.XXXXXX") ||
+    bail_out "mktemp failed"
+trap t_cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+ACCEPTD_CONF=$T_DIR/acceptd.conf
+ACCEPTD_LOG=$T_DIR/acceptd.log
+PORT=$(free_port)
+[ -n "$PORT" ] || bail_out "no free port"
