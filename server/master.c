@@ -106,6 +106,10 @@ master_runtime_dir(const struct conf *conf)
 		    dir, (int)geteuid());
 }
 
+/*
+ * Workers, which touch client data, run as "user"; the master stays root
+ * so that it can remove its pidfile and control socket at exit.
+ */
 static void
 master_drop_privileges(const char *user)
 {
@@ -114,11 +118,11 @@ master_drop_privileges(const char *user)
 	if (user[0] == '\0' || geteuid() != 0)
 		return;
 	if ((pw = getpwnam(user)) == NULL)
-		errx(1, "user %s: no such user", user);
+		fatalx("user %s: no such user", user);
 	if (setgroups(1, &pw->pw_gid) == -1 ||
 	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
-		err(1, "cannot drop privileges to %s", user);
+		fatal("cannot drop privileges to %s", user);
 }
 
 /* Everything that can fail on the user's terminal happens here. */
@@ -161,7 +165,6 @@ master_init(struct conf *conf, const char *path, int foreground)
 	if (control_init(conf->control, why, sizeof(why)) == -1)
 		goto fail;
 	master_signals_init();
-	master_drop_privileges(conf->user);
 	if (!foreground && daemon(0, 0) == -1)
 		err(1, "daemon");
 	log_init(foreground, conf->log_level, "");
@@ -189,6 +192,7 @@ master_become_worker(struct slot *s, int lfd, int chan)
 	    dup2(c, WORKER_CHANNEL_FD) == -1)
 		fatal("worker %d: arranging descriptors", s->id);
 	closefrom(WORKER_CHANNEL_FD + 1);
+	master_drop_privileges(master.conf.user);
 	worker_main(s->id, &master.conf, &s->set, master.sb);
 }
 
