@@ -73,14 +73,22 @@ scoreboard_take_token(struct scoreboard *sb, uint64_t now_ns,
 	return 1;
 }
 
-/* An accept that found nothing gives its token back. */
+/*
+ * An accept that found nothing gives its token back, unless the rate was
+ * reset meanwhile (then there is nothing to give back).
+ */
 void
 scoreboard_return_token(struct scoreboard *sb)
 {
-	uint64_t interval;
+	uint64_t interval, next;
 
 	interval = atomic_load_explicit(&sb->rate_interval_ns,
 	    memory_order_relaxed);
-	atomic_fetch_sub_explicit(&sb->rate_next_ns, interval,
-	    memory_order_relaxed);
+	next = atomic_load_explicit(&sb->rate_next_ns, memory_order_relaxed);
+	do {
+		if (next < interval)
+			return;
+	} while (!atomic_compare_exchange_weak_explicit(&sb->rate_next_ns,
+	    &next, next - interval, memory_order_relaxed,
+	    memory_order_relaxed));
 }

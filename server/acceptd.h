@@ -22,6 +22,7 @@
 #define WORKER_RBUF	(64 * 1024)	/* one read buffer per worker */
 #define WORKER_LISTEN_FD	3	/* where a worker finds its sockets */
 #define WORKER_CHANNEL_FD	4
+#define WORKER_REPLIES_MAX	32	/* answers held for a full channel */
 
 union sockaddr_any {
 	struct sockaddr		sa;
@@ -84,6 +85,8 @@ struct worker {
 	struct ev_timer		 delay_timer;
 	struct ev_timer		 accept_timer;	/* end of a throttle */
 	struct ev_timer		 stop_timer;	/* shutdown-timeout */
+	struct chan_msg		 replies[WORKER_REPLIES_MAX];	/* unsent */
+	int			 nreplies;
 	char			 rbuf[WORKER_RBUF];
 	char			 wbuf[WORKER_RBUF];
 };

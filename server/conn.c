@@ -61,7 +61,7 @@ conn_open(struct worker *w, int fd, const union sockaddr_any *peer)
 	TAILQ_INSERT_TAIL(&w->conns, c, lru);
 	w->nconns++;
 	sb_add(&w->me->accepts, 1);
-	sb_add(&w->me->active, 1);
+	atomic_store_explicit(&w->me->active, w->nconns, memory_order_relaxed);
 	WORKER_TRACE(w, c, "accept");
 	if (!ev_timer_armed(&w->idle_timer) && w->set.idle_timeout_ms > 0)
 		ev_timer_start(w->loop, &w->idle_timer,
@@ -243,9 +243,10 @@ conn_flush(struct conn *c)
 		n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
 		    MSG_NOSIGNAL);
 		if (n == -1) {
-			if (errno == EAGAIN)
-				return 0;
-			return conn_error(c, "write");
+			if (errno != EAGAIN)
+				return conn_error(c, "write");
+			conn_update_interest(c);	/* may come from a timer */
+			return 0;
 		}
 		sb_add(&w->me->bytes_out, n);
 		WORKER_TRACE(w, c, "write %zd", n);
@@ -300,6 +301,8 @@ conn_http(struct conn *c, char *buf, size_t len)
 		st = http_parse(buf + off, len - off, &req);
 		if (st == HTTP_INCOMPLETE)
 			break;
+		if (w->stopping)
+			req.keep_alive = 0;	/* say so in this reply */
 		if (st != HTTP_OK) {
 			resp = http_response(st, 0, 0, &rlen);
 			req.keep_alive = 0;

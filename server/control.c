@@ -26,6 +26,7 @@
 #define CTL_OUT_MAX	(1024 * 1024)	/* a reader this far behind is cut */
 #define CTL_ACK_MS	3000		/* workers answer within this */
 #define CTL_ARGS_MAX	8
+#define CTL_BACKOFF_MS	100		/* after EMFILE on accept */
 
 struct ctl_client {
 	int			 fd;
@@ -70,8 +71,10 @@ static int			 ctl_fd = -1;
 static char			 ctl_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static struct ev_loop		*ctl_loop;
 static struct kview_counters	 counters_at_start;
+static struct ev_timer		 ctl_accept_timer;
 
 static void	ctl_accept(struct ev_loop *, int, int, void *);
+static void	ctl_accept_again(struct ev_loop *, struct ev_timer *, void *);
 static void	ctl_io(struct ev_loop *, int, int, void *);
 static void	ctl_close(struct ctl_client *);
 static void	ctl_process(struct ctl_client *);
@@ -181,6 +184,7 @@ control_start(struct ev_loop *loop)
 	ctl_loop = loop;
 	master.started_ms = ev_clock_ms();
 	kview_counters(&counters_at_start);
+	ev_timer_init(&ctl_accept_timer, ctl_accept_again, NULL);
 	if (ev_set(loop, ctl_fd, EV_READ, ctl_accept, NULL) == -1)
 		fatal("poll control socket");
 }
@@ -243,6 +247,11 @@ ctl_write(struct ctl_client *c, const char *data, size_t len)
 		log_warnx("control client not reading; disconnecting it");
 		c->dead = 1;
 		return;
+	}
+	if (c->out_off > 0) {		/* keep only what is unsent */
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
 	}
 	if ((p = realloc(c->out, c->out_len + len)) == NULL) {
 		c->dead = 1;
@@ -331,7 +340,7 @@ ctl_accept(struct ev_loop *loop, int fd, int events, void *arg)
 	static const char	 denied[] = "error: permission denied\n";
 	static const char	 busy[] = "error: too many control clients\n";
 	struct ctl_client	*c;
-	uid_t			 uid;
+	uid_t			 uid = (uid_t)-1;
 	gid_t			 gid;
 	int			 cfd;
 
@@ -359,6 +368,22 @@ ctl_accept(struct ev_loop *loop, int fd, int events, void *arg)
 		if (ev_set(loop, cfd, EV_READ, ctl_io, c) == -1)
 			ctl_close(c);
 	}
+	if (errno == EMFILE || errno == ENFILE) {
+		/* Out of descriptors: listen again later, do not spin. */
+		log_warn("control: accept");
+		ev_set(loop, fd, 0, NULL, NULL);
+		ev_timer_start(loop, &ctl_accept_timer, CTL_BACKOFF_MS);
+	}
+}
+
+static void
+ctl_accept_again(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	if (ctl_fd != -1 && ev_set(loop, ctl_fd, EV_READ, ctl_accept,
+	    NULL) == -1)
+		log_warn("control: poll socket");
 }
 
 static void
@@ -576,8 +601,13 @@ ctl_wait_ready(struct ctl_wait *w, struct slot *s)
 	w->pending++;
 }
 
+/*
+ * Answer the client.  When the answer comes later than the command (from
+ * a worker's message or the timer), also go on with the lines the client
+ * sent meanwhile; inside the command, ctl_process is still running.
+ */
 static void
-ctl_wait_finish(struct ctl_wait_entry *e)
+ctl_wait_finish(struct ctl_wait_entry *e, int later)
 {
 	struct ctl_wait		*w = &e->w;
 	struct ctl_client	*c = w->client;
@@ -590,12 +620,14 @@ ctl_wait_finish(struct ctl_wait_entry *e)
 			ctl_printf(c, c->json ? "{\"dropped\":%lld}\n" :
 			    "dropped %lld\n", w->total);
 		ctl_done(c, w->failed ? w->error : NULL);
-		if (!c->dead)
-			ctl_process(c);	/* lines that came meanwhile */
-		if (c->dead)
-			ctl_close(c);
 	}
 	free(e);
+	if (c == NULL || !later)
+		return;
+	if (!c->dead)
+		ctl_process(c);
+	if (c->dead)
+		ctl_close(c);
 }
 
 /* Every worker named has been asked (or failed): answer now or later. */
@@ -605,7 +637,7 @@ ctl_wait_arm(struct ctl_wait *w)
 	struct ctl_wait_entry *e = (struct ctl_wait_entry *)w;
 
 	if (w->pending == 0) {
-		ctl_wait_finish(e);
+		ctl_wait_finish(e, 0);
 		return;
 	}
 	w->client->wait = w;
@@ -625,7 +657,7 @@ ctl_wait_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		if (e->w.waiting[i])
 			ctl_wait_fail(&e->w, "worker %d %s", i,
 			    "did not answer in time");
-	ctl_wait_finish(e);
+	ctl_wait_finish(e, 1);
 }
 
 static void
@@ -646,7 +678,7 @@ ctl_wait_answer(struct slot *s, uint32_t seq, int ok, const char *text)
 		else if (w->type == CHAN_DROP)
 			w->total += strtoll(text, NULL, 10);
 		if (w->pending == 0)
-			ctl_wait_finish(e);
+			ctl_wait_finish(e, 1);
 	}
 }
 
@@ -661,6 +693,8 @@ control_worker_gone(struct slot *s)
 		w = &e->w;
 		if (!w->waiting[s->id])
 			continue;
+		if (w->seq[s->id] == 0 && s->retiring && s->wanted)
+			continue;	/* its successor will say "ready" */
 		w->waiting[s->id] = 0;
 		w->pending--;
 		/* A worker told to stop has done what it was asked. */
@@ -668,7 +702,7 @@ control_worker_gone(struct slot *s)
 			ctl_wait_fail(w, "worker %d %s", s->id,
 			    "exited before answering");
 		if (w->pending == 0)
-			ctl_wait_finish(e);
+			ctl_wait_finish(e, 1);
 	}
 }
 
@@ -983,8 +1017,9 @@ cmd_set(struct ctl_client *c, int argc, char **argv)
 	if ((w = ctl_wait_new(c, CHAN_SET)) == NULL)
 		return;
 	if (only == NULL) {
+		if (check.accept_rate != master.conf.set.accept_rate)
+			scoreboard_set_rate(master.sb, check.accept_rate);
 		master.conf.set = check;
-		scoreboard_set_rate(master.sb, check.accept_rate);
 	}
 	snprintf(line, sizeof(line), "%s %s", argv[1], argv[2]);
 	for (i = 0; i < CONF_WORKERS_MAX; i++) {
@@ -1212,6 +1247,7 @@ static void
 cmd_scale(struct ctl_client *c, int argc, char **argv)
 {
 	struct ctl_wait	*w;
+	struct slot	*s;
 	const char	*errstr;
 	char		 why[128];
 	int		 n, i, before[CONF_WORKERS_MAX];
@@ -1234,11 +1270,20 @@ cmd_scale(struct ctl_client *c, int argc, char **argv)
 		before[i] = master.slot[i].pid;
 	master_scale(n);
 	for (i = 0; i < CONF_WORKERS_MAX; i++) {
-		/* New ones owe "ready"; retired ones their exit. */
-		if (before[i] == 0 && master.slot[i].pid != 0)
-			ctl_wait_ready(w, &master.slot[i]);
-		else if (before[i] != 0 && !master.slot[i].wanted)
-			ctl_wait_ready(w, &master.slot[i]);
+		s = &master.slot[i];
+		/*
+		 * New ones owe "ready" (so does one still draining that is
+		 * wanted again: it is replaced once it exits); retired ones
+		 * the answer to their STOP: they stopped accepting.
+		 */
+		if ((before[i] == 0 && s->pid != 0) ||
+		    (s->wanted && s->retiring))
+			ctl_wait_ready(w, s);
+		else if (before[i] != 0 && !s->wanted && s->stop_seq != 0) {
+			w->seq[i] = s->stop_seq;
+			w->waiting[i] = 1;
+			w->pending++;
+		}
 	}
 	ctl_wait_arm(w);
 }

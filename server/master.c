@@ -226,6 +226,7 @@ master_spawn(struct slot *s)
 		return;
 	}
 	atomic_store(&master.sb->worker[s->id].state, WORKER_STARTING);
+	atomic_store(&master.sb->worker[s->id].active, 0);
 	switch (pid = fork()) {
 	case -1:
 		log_warn("worker %d: fork", s->id);
@@ -273,6 +274,15 @@ master_worker_exited(struct slot *s, int status)
 	s->pid = 0;
 	control_worker_gone(s);
 	atomic_store(&master.sb->worker[s->id].pid, 0);
+	if (s->retiring && s->wanted && !master.stopping) {
+		/* Retired by scale, then wanted again: replace it. */
+		s->retiring = 0;
+		log_info("worker %d (pid %d) drained; starting its successor",
+		    s->id, s->last_pid);
+		master_spawn(s);
+		return;
+	}
+	s->retiring = 0;
 	if (master.stopping || !s->wanted) {
 		atomic_store(&master.sb->worker[s->id].state, WORKER_EMPTY);
 		if (s->listen_fd != -1) {
@@ -363,9 +373,12 @@ master_scale(int n)
 				master_spawn(s);
 		} else if (i >= n && s->wanted) {
 			s->wanted = 0;
+			s->stop_seq = 0;
 			ev_timer_stop(master.loop, &s->respawn);
-			if (s->pid != 0)
-				master_send(s, CHAN_STOP, timeout);
+			if (s->pid != 0 && !s->retiring) {
+				s->retiring = 1;
+				s->stop_seq = master_send(s, CHAN_STOP, timeout);
+			}
 		}
 	}
 	master.conf.workers = n;
@@ -413,8 +426,9 @@ master_apply(struct conf *new)
 			master_broadcast_setting(name, &new->set);
 		}
 	}
+	if (new->set.accept_rate != cur->set.accept_rate)
+		scoreboard_set_rate(master.sb, new->set.accept_rate);
 	cur->set = new->set;
-	scoreboard_set_rate(master.sb, cur->set.accept_rate);
 	if (new->backlog != cur->backlog) {
 		cur->backlog = new->backlog;
 		master_set_backlog();

@@ -18,6 +18,8 @@ struct slot {
 	int		 chan;		/* master's end, -1 when none */
 	int		 listen_fd;	/* reuseport: this slot's own socket */
 	int		 wanted;	/* below "workers": keep one running */
+	int		 retiring;	/* told to stop by scale, not yet gone */
+	uint32_t	 stop_seq;	/* of that STOP message */
 	uint64_t	 started_ms;
 	unsigned int	 backoff_ms;
 	struct ev_timer	 respawn;

@@ -158,8 +158,10 @@ worker_trace(struct worker *w, const struct conn *c, const char *fmt, ...)
 	sockaddr_format(&c->peer, peer, sizeof(peer));
 	n = snprintf(line, sizeof(line), "%lld.%06ld %d %u %s ",
 	    (long long)ts.tv_sec, ts.tv_nsec / 1000, w->id, c->id, peer);
-	if (n < 0 || (size_t)n >= sizeof(line))
+	if (n < 0 || (size_t)n >= sizeof(line) || w->nreplies > 0) {
+		sb_add(&w->me->trace_dropped, 1);
 		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);
@@ -183,7 +185,7 @@ worker_drop(struct worker *w, const char *what, char *reply, size_t len)
 		next = TAILQ_NEXT(c, lru);
 		if (all || (idle ? conn_is_idle(c) : conn_in_close_wait(c))) {
 			WORKER_TRACE(w, c, "drop");
-			conn_free(c, "dropped");
+			conn_shut(c, "dropped");
 			n++;
 		}
 	}
@@ -235,6 +237,8 @@ worker_command(struct worker *w, struct chan_msg *m, char *reply, size_t len)
 	case CHAN_DROP:
 		return worker_drop(w, m->payload, reply, len);
 	case CHAN_STOP:
+		/* the master's shutdown-timeout now, reloads included */
+		w->shutdown_timeout_ms = strtoul(m->payload, NULL, 10);
 		worker_stop(w);
 		return 0;
 	default:
@@ -242,6 +246,57 @@ worker_command(struct worker *w, struct chan_msg *m, char *reply, size_t len)
 		    chan_type_name(m->type));
 		return -1;
 	}
+}
+
+/*
+ * Answers to the master are never dropped: when trace lines have filled
+ * the channel, they wait here (and trace lines wait for them).
+ */
+static void
+worker_flush_replies(struct worker *w)
+{
+	struct chan_msg	*m;
+	int		 i;
+
+	for (i = 0; i < w->nreplies; i++) {
+		m = &w->replies[i];
+		if (chan_send(w->chan, m->type, m->seq, m->payload) == -1) {
+			if (errno != EAGAIN)
+				log_warn("answer to the master");
+			else
+				break;
+		}
+	}
+	memmove(w->replies, w->replies + i,
+	    (w->nreplies - i) * sizeof(w->replies[0]));
+	w->nreplies -= i;
+	if (ev_set(w->loop, w->chan, EV_READ | (w->nreplies ? EV_WRITE : 0),
+	    worker_channel, w) == -1)
+		fatal("poll channel");
+}
+
+static void
+worker_reply(struct worker *w, enum chan_type type, uint32_t seq,
+    const char *text)
+{
+	struct chan_msg *m;
+
+	if (w->nreplies == 0 && chan_send(w->chan, type, seq, text) == 0)
+		return;
+	if (w->nreplies == 0 && errno != EAGAIN) {
+		log_warn("answer to the master");
+		return;
+	}
+	if (w->nreplies == WORKER_REPLIES_MAX) {
+		log_warnx("%d answers to the master unsent; dropping one",
+		    w->nreplies);
+		return;
+	}
+	m = &w->replies[w->nreplies++];
+	m->type = type;
+	m->seq = seq;
+	strlcpy(m->payload, text, sizeof(m->payload));
+	worker_flush_replies(w);
 }
 
 static void
@@ -259,9 +314,10 @@ worker_channel(struct ev_loop *loop, int fd, int events, void *arg)
 		atomic_store_explicit(&w->me->generation, m.seq,
 		    memory_order_relaxed);
 		worker_update(w);
-		if (chan_send(fd, ok ? CHAN_ACK : CHAN_NAK, m.seq, reply) == -1)
-			log_warn("answer to the master");
+		worker_reply(w, ok ? CHAN_ACK : CHAN_NAK, m.seq, reply);
 	}
+	if (events & EV_WRITE)
+		worker_flush_replies(w);
 	if (r == 0 || (r == -1 && errno != EAGAIN && errno != EBADMSG)) {
 		/* The master is gone: finish what we have and leave. */
 		ev_set(w->loop, fd, 0, NULL, NULL);
@@ -287,7 +343,7 @@ worker_stop(struct worker *w)
 	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, lru);
 		if (c->protocol == PROTO_HTTP && conn_is_idle(c))
-			conn_free(c, "shutting down");
+			conn_shut(c, "shutting down");
 		else if (c->protocol == PROTO_HTTP)
 			c->flags |= CONN_CLOSE_AFTER;
 	}
@@ -356,8 +412,7 @@ worker_main(int id, const struct conf *conf, const struct settings *set,
 		fatal("poll channel");
 	atomic_store(&w->me->pid, getpid());
 	worker_update(w);
-	if (chan_send(w->chan, CHAN_ACK, 0, "ready") == -1)
-		log_warn("telling the master we are ready");
+	worker_reply(w, CHAN_ACK, 0, "ready");
 	log_debug("started (%s backend)", ev_backend_name());
 	while (!w->stopping || w->nconns > 0) {
 		if (ev_run_once(w->loop, -1) == -1 && errno != EINTR)
