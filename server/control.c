@@ -23,6 +23,8 @@
 
 #define CTL_LINE_MAX	4096
 #define CTL_CLIENTS_MAX	64
+#define CTL_REFUSED_MAX	256		/* refused clients awaiting their close */
+#define CTL_REFUSED_MS	1000		/* how long one may take to read why */
 #define CTL_OUT_MAX	(1024 * 1024)	/* a reader this far behind is cut */
 #define CTL_ACK_MS	3000		/* workers answer within this */
 #define CTL_ARGS_MAX	8
@@ -35,6 +37,8 @@ struct ctl_client {
 	int			 discarding;	/* rest of an overlong line */
 	int			 closing;	/* close once output is sent */
 	int			 dead;		/* close at the end of this event */
+	const char		*refused;	/* told why; closed after a line */
+	struct ev_timer		 refused_timer;
 	size_t			 in_len;
 	char			 in[CTL_LINE_MAX];
 	char			*out;
@@ -66,7 +70,7 @@ struct ctl_cmd {
 };
 
 static TAILQ_HEAD(, ctl_client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
-static int			 nclients, ntracers;
+static int			 nclients, nrefused, ntracers;
 static int			 ctl_fd = -1;
 static char			 ctl_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static struct ev_loop		*ctl_loop;
@@ -75,6 +79,7 @@ static struct ev_timer		 ctl_accept_timer;
 
 static void	ctl_accept(struct ev_loop *, int, int, void *);
 static void	ctl_accept_again(struct ev_loop *, struct ev_timer *, void *);
+static void	ctl_refused_expire(struct ev_loop *, struct ev_timer *, void *);
 static void	ctl_io(struct ev_loop *, int, int, void *);
 static void	ctl_close(struct ctl_client *);
 static void	ctl_process(struct ctl_client *);
@@ -334,12 +339,16 @@ ctl_send_body(struct ctl_client *c, FILE *f, char **buf, size_t *len)
 
 /* Connections */
 
+/*
+ * A refused client is told why at once, but closed only once its first
+ * line has been read: closing with its command unread would reset the
+ * connection and lose the reason on the way.
+ */
 static void
 ctl_accept(struct ev_loop *loop, int fd, int events, void *arg)
 {
-	static const char	 denied[] = "error: permission denied\n";
-	static const char	 busy[] = "error: too many control clients\n";
 	struct ctl_client	*c;
+	const char		*refused;
 	uid_t			 uid = (uid_t)-1;
 	gid_t			 gid;
 	int			 cfd;
@@ -348,24 +357,30 @@ ctl_accept(struct ev_loop *loop, int fd, int events, void *arg)
 	(void)arg;
 	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC)) != -1) {
+		refused = NULL;
 		if (getpeereid(cfd, &uid, &gid) == -1 ||
 		    (uid != 0 && uid != geteuid())) {
 			log_warnx("control: refused uid %d", (int)uid);
-			(void)send(cfd, denied, sizeof(denied) - 1,
-			    MSG_NOSIGNAL);
-			close(cfd);
-			continue;
-		}
-		if (nclients >= CTL_CLIENTS_MAX ||
+			refused = "permission denied";
+		} else if (nclients - nrefused >= CTL_CLIENTS_MAX)
+			refused = "too many control clients";
+		if ((refused != NULL && nrefused >= CTL_REFUSED_MAX) ||
 		    (c = calloc(1, sizeof(*c))) == NULL) {
-			(void)send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL);
 			close(cfd);
 			continue;
 		}
 		c->fd = cfd;
 		TAILQ_INSERT_TAIL(&clients, c, entry);
 		nclients++;
-		if (ev_set(loop, cfd, EV_READ, ctl_io, c) == -1)
+		if (refused != NULL) {
+			c->refused = refused;
+			nrefused++;
+			ctl_printf(c, "error: %s\n", refused);
+			ev_timer_init(&c->refused_timer, ctl_refused_expire, c);
+			ev_timer_start(loop, &c->refused_timer, CTL_REFUSED_MS);
+		}
+		ctl_flush(c);
+		if (c->dead)
 			ctl_close(c);
 	}
 	if (errno == EMFILE || errno == ENFILE) {
@@ -374,6 +389,14 @@ ctl_accept(struct ev_loop *loop, int fd, int events, void *arg)
 		ev_set(loop, fd, 0, NULL, NULL);
 		ev_timer_start(loop, &ctl_accept_timer, CTL_BACKOFF_MS);
 	}
+}
+
+static void
+ctl_refused_expire(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	(void)loop;
+	(void)t;
+	ctl_close(arg);
 }
 
 static void
@@ -395,6 +418,10 @@ ctl_close(struct ctl_client *c)
 	}
 	if (c->trace && --ntracers == 0)
 		atomic_store(&master.sb->trace, 0);
+	if (c->refused != NULL) {
+		nrefused--;
+		ev_timer_stop(ctl_loop, &c->refused_timer);
+	}
 	ev_set(ctl_loop, c->fd, 0, NULL, NULL);
 	close(c->fd);
 	TAILQ_REMOVE(&clients, c, entry);
@@ -433,6 +460,12 @@ ctl_process(struct ctl_client *c)
 	size_t	 used;
 	int	 argc;
 
+	if (c->refused != NULL) {	/* it has been told; now it may go */
+		c->in_len = 0;
+		c->closing = 1;
+		ctl_flush(c);
+		return;
+	}
 	while (c->wait == NULL && !c->trace && !c->closing && !c->dead &&
 	    (nl = memchr(c->in, '\n', c->in_len)) != NULL) {
 		*nl = '\0';
@@ -1335,10 +1368,20 @@ cmd_help(struct ctl_client *c, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	ctl_printf(c, "commands (a prefix picks the first that matches; "
-	    "\"-j\" before one asks for JSON):\n");
-	for (i = 0; i < CTL_NCMDS; i++)
-		ctl_printf(c, "  %s\n", ctl_cmds[i].usage);
+	if (c->json) {
+		ctl_printf(c, "{\"commands\":[");
+		for (i = 0; i < CTL_NCMDS; i++)
+			ctl_printf(c, "%s\"%s\"", i ? "," : "",
+			    ctl_cmds[i].usage);
+		ctl_printf(c, ",\"watch [INTERVAL [COUNT]]\"]}\n");
+	} else {
+		ctl_printf(c, "commands (a prefix picks the first that "
+		    "matches; \"-j\" before one asks for JSON):\n");
+		for (i = 0; i < CTL_NCMDS; i++)
+			ctl_printf(c, "  %s\n", ctl_cmds[i].usage);
+		ctl_printf(c, "  watch [INTERVAL [COUNT]]   (acceptctl: "
+		    "status and sockets again and again)\n");
+	}
 	ctl_done(c, NULL);
 }
 
