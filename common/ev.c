@@ -206,6 +206,18 @@ ev_fd_store(struct ev_loop *loop, int fd, int events, ev_io_cb *cb, void *arg)
 		f->cleared_round = loop->round;
 }
 
+/*
+ * fd is about to be closed and no other descriptor shares its file: the
+ * kernel drops it from epoll or kqueue on close, so only the table has
+ * to forget it, and a close costs no extra system call.
+ */
+void
+ev_forget(struct ev_loop *loop, int fd)
+{
+	if (fd >= 0 && fd < loop->nfds && loop->fds[fd].mask != 0)
+		ev_fd_store(loop, fd, 0, NULL, NULL);
+}
+
 int
 ev_get(struct ev_loop *loop, int fd)
 {

@@ -45,6 +45,8 @@ const char	*ev_backend_name(void);
  */
 int		 ev_set(struct ev_loop *, int fd, int events, ev_io_cb *, void *);
 int		 ev_get(struct ev_loop *, int fd);
+/* Before close(fd) when nothing else shares the file: no system call. */
+void		 ev_forget(struct ev_loop *, int fd);
 
 void		 ev_timer_init(struct ev_timer *, ev_timer_cb *, void *);
 void		 ev_timer_start(struct ev_loop *, struct ev_timer *, uint64_t ms);

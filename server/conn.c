@@ -76,7 +76,7 @@ conn_free(struct conn *c, const char *why)
 	struct worker *w = c->worker;
 
 	WORKER_TRACE(w, c, "close%s%s", why ? " " : "", why ? why : "");
-	ev_set(w->loop, c->fd, 0, NULL, NULL);
+	ev_forget(w->loop, c->fd);	/* accepted here: nobody shares it */
 	close(c->fd);
 	TAILQ_REMOVE(&w->conns, c, lru);
 	if (c->flags & CONN_DELAYED)

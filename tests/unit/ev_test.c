@@ -266,6 +266,7 @@ test_reset(struct ev_loop *loop, int lfd)
  * old fd's event nor a stale one for the new fd may reach a callback.
  */
 struct steal {
+	int		 forget;	/* ev_forget instead of ev_set 0 */
 	int		 calls;
 	int		 fds[2];
 	int		 peers[2];
@@ -283,7 +284,10 @@ steal_cb(struct ev_loop *loop, int fd, int events, void *arg)
 	st->calls++;
 	if (st->calls > 1)
 		return;
-	ev_set(loop, st->fds[other], 0, NULL, NULL);
+	if (st->forget)
+		ev_forget(loop, st->fds[other]);
+	else
+		ev_set(loop, st->fds[other], 0, NULL, NULL);
 	close(st->fds[other]);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
 		return;
@@ -295,12 +299,14 @@ steal_cb(struct ev_loop *loop, int fd, int events, void *arg)
 }
 
 static void
-test_remove_during_dispatch(struct ev_loop *loop)
+test_remove_during_dispatch(struct ev_loop *loop, int forget)
 {
 	struct steal	 st;
+	const char	*how = forget ? " (ev_forget)" : "";
 	int		 a[2], b[2], i, n;
 
 	memset(&st, 0, sizeof(st));
+	st.forget = forget;
 	socketpair(AF_UNIX, SOCK_STREAM, 0, a);
 	socketpair(AF_UNIX, SOCK_STREAM, 0, b);
 	st.fds[0] = a[0];
@@ -313,13 +319,16 @@ test_remove_during_dispatch(struct ev_loop *loop)
 	ev_set(loop, b[0], EV_READ, steal_cb, &st);
 	/* Both are readable before the wait, so one round sees both. */
 	n = ev_run_once(loop, WAIT_MS);
-	is_int(st.calls, 1, "a callback removing another fd: it is not called");
-	is_int(n, 1, "ev_run_once counts the callbacks it ran");
-	ok(st.reused, "the closed fd's number was reused in the callback");
-	is_int(st.newcomer.calls, 0, "the reused number got no stale event");
+	is_int(st.calls, 1, "a callback removing another fd: it is not "
+	    "called%s", how);
+	is_int(n, 1, "ev_run_once counts the callbacks it ran%s", how);
+	ok(st.reused, "the closed fd's number was reused in the callback%s",
+	    how);
+	is_int(st.newcomer.calls, 0, "the reused number got no stale event%s",
+	    how);
 	run_until(loop, &st.newcomer.calls, 1, WAIT_MS);
 	is_int(st.newcomer.events & EV_WRITE, EV_WRITE,
-	    "the new fd gets its own events in the next round");
+	    "the new fd gets its own events in the next round%s", how);
 	for (i = 0; i < 2; i++) {
 		ev_set(loop, st.fds[i], 0, NULL, NULL);
 		close(st.fds[i]);
@@ -568,7 +577,8 @@ main(void)
 	test_pipe_eof(loop);
 	test_eof(loop, lfd);
 	test_reset(loop, lfd);
-	test_remove_during_dispatch(loop);
+	test_remove_during_dispatch(loop, 0);
+	test_remove_during_dispatch(loop, 1);
 	test_timer_order(loop);
 	test_timer_rearm(loop);
 	test_timeouts(loop);
