@@ -118,7 +118,7 @@ install: all
 	install -m 644 conf/acceptd.conf $(DESTDIR)$(PREFIX)/etc/acceptd.conf.sample
 
 clean:
-	rm -rf .san $(PROGS) $(LIB) $(UNITS) tests/kqueue/*.o
+	rm -rf .san .bench $(PROGS) $(LIB) $(UNITS) tests/kqueue/*.o
 	find common server tools tests -name '*.[od]' -delete
 
 .PHONY: all check run bench deps deps-build deps-check deps-bench install clean
