@@ -93,4 +93,12 @@ int	kview_sockets(unsigned short port,
 /* 0, or -1 with errno (ENOENT: the kernel lacks one of the counters). */
 int	kview_counters(struct kview_counters *);
 
+/*
+ * How many times a process went to sleep of its own accord.  A worker
+ * woken for a connection that another worker took goes back to sleep
+ * inside the kernel, never returning to user space: this is where the
+ * thundering herd on a shared listener shows.  0, or -1 with errno.
+ */
+int	kview_process_sleeps(int pid, unsigned long long *sleeps);
+
 #endif

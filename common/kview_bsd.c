@@ -86,3 +86,12 @@ kview_counters(struct kview_counters *c)
 	errno = ENOTSUP;
 	return -1;
 }
+
+int
+kview_process_sleeps(int pid, unsigned long long *sleeps)
+{
+	(void)pid;
+	*sleeps = 0;
+	errno = ENOTSUP;
+	return -1;
+}

@@ -358,3 +358,26 @@ counters_match(char *names, char *values, struct kview_counters *c,
 		}
 	}
 }
+
+int
+kview_process_sleeps(int pid, unsigned long long *sleeps)
+{
+	char	 path[64], *line = NULL;
+	size_t	 cap = 0;
+	FILE	*f;
+	int	 found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	while (!found && getline(&line, &cap, f) != -1)
+		found = sscanf(line, "voluntary_ctxt_switches: %llu",
+		    sleeps) == 1;
+	free(line);
+	fclose(f);
+	if (!found) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}

@@ -843,6 +843,17 @@ ctl_listed(const struct slot *s)
 	return s->wanted || s->pid != 0;
 }
 
+/* The kernel's count of the worker going to sleep; 0 where unknown. */
+static unsigned long long
+ctl_sleeps(const struct slot *s)
+{
+	unsigned long long n;
+
+	if (s->pid == 0 || kview_process_sleeps(s->pid, &n) == -1)
+		return 0;
+	return n;
+}
+
 static void
 ctl_status_json(FILE *f, int all)
 {
@@ -866,12 +877,13 @@ ctl_status_json(FILE *f, int all)
 		w = &master.sb->worker[i];
 		fprintf(f, "%s{\"id\":%d,\"pid\":%d,\"state\":\"%s\","
 		    "\"connections\":%llu,\"accepted\":%llu,\"wakeups\":%llu,"
-		    "\"empty_accepts\":%llu", first ? "" : ",", i, (int)s->pid,
-		    scoreboard_state_name(atomic_load(&w->state)),
+		    "\"empty_accepts\":%llu,\"sleeps\":%llu", first ? "" : ",", i,
+		    (int)s->pid, scoreboard_state_name(atomic_load(&w->state)),
 		    (unsigned long long)sb_get(&w->active),
 		    (unsigned long long)sb_get(&w->accepts),
 		    (unsigned long long)sb_get(&w->wakeups),
-		    (unsigned long long)sb_get(&w->empty_accepts));
+		    (unsigned long long)sb_get(&w->empty_accepts),
+		    ctl_sleeps(s));
 		first = 0;
 		if (master.listen_fd == -1) {
 			ctl_listen_queue(s, &q, &l);
@@ -915,8 +927,8 @@ ctl_status_text(FILE *f, int all)
 	    (unsigned long long)(ev_clock_ms() - master.started_ms) / 1000,
 	    master.stopping ? ", stopping" : "", master.conf.listen,
 	    conf_accept_name(master.conf.accept), q, l);
-	fprintf(f, "%-6s %-7s %-10s %6s %9s %9s %7s", "worker", "pid",
-	    "state", "conns", "accepted", "wakeups", "empty");
+	fprintf(f, "%-6s %-7s %-10s %6s %9s %9s %7s %9s", "worker", "pid",
+	    "state", "conns", "accepted", "wakeups", "empty", "sleeps");
 	if (all)
 		fprintf(f, " %9s %7s %7s %11s %11s", "closed", "eofs",
 		    "resets", "bytes-in", "bytes-out");
@@ -926,12 +938,13 @@ ctl_status_text(FILE *f, int all)
 		if (!ctl_listed(s))
 			continue;
 		w = &master.sb->worker[i];
-		fprintf(f, "%-6d %-7d %-10s %6llu %9llu %9llu %7llu", i,
+		fprintf(f, "%-6d %-7d %-10s %6llu %9llu %9llu %7llu %9llu", i,
 		    (int)s->pid, scoreboard_state_name(atomic_load(&w->state)),
 		    (unsigned long long)sb_get(&w->active),
 		    (unsigned long long)sb_get(&w->accepts),
 		    (unsigned long long)sb_get(&w->wakeups),
-		    (unsigned long long)sb_get(&w->empty_accepts));
+		    (unsigned long long)sb_get(&w->empty_accepts),
+		    ctl_sleeps(s));
 		if (all)
 			fprintf(f, " %9llu %7llu %7llu %11llu %11llu",
 			    (unsigned long long)sb_get(&w->closed),
