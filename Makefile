@@ -116,6 +116,8 @@ install: all
 	install -m 644 server/acceptd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 tools/acceptload.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 conf/acceptd.conf $(DESTDIR)$(PREFIX)/etc/acceptd.conf.sample
+	test -e $(DESTDIR)$(PREFIX)/etc/acceptd.conf || \
+	    install -m 644 conf/acceptd.conf $(DESTDIR)$(PREFIX)/etc/acceptd.conf
 
 clean:
 	rm -rf .san .bench $(PROGS) $(LIB) $(UNITS) tests/kqueue/*.o
