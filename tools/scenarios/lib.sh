@@ -263,7 +263,10 @@ scn_wire_start()
 		echo "$EPOCHREALTIME,client,wire: not recorded ($why)" >>"$RAW/notes.csv"
 		return 0
 	fi
-	tcpdump -i lo -nn -tt -U --immediate-mode -Z root -w "$OUT/capture.pcap" "tcp port $PORT" \
+	# Headers only (-s 128) and a larger buffer: bursts of connections
+	# otherwise overflow the capture and rows go missing.
+	tcpdump -i lo -nn -tt -U --immediate-mode -s 128 -B 16384 -Z root \
+	    -w "$OUT/capture.pcap" "tcp port $PORT" \
 	    2>"$RAW/tcpdump.log" &
 	scn_bg $!
 	SCN_WIRE_PID=$!

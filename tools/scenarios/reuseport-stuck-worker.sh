@@ -1,0 +1,149 @@
+# purpose: reuseport with worker 1 paused: its share of new connections waits in its own queue while the others idle
+# accept reuseport: one SO_REUSEPORT listening socket per worker, each with
+# its own accept queue.  Worker 1 is paused, then 32 clients connect and
+# hold: the kernel hashes each to one of the 4 sockets, blind to load, so
+# about a quarter wait in worker 1's queue although the other three accept
+# theirs at once and sit idle.  resume 1 drains the stuck queue.
+# shellcheck shell=bash disable=SC2016,SC2034
+
+RSW_WORKERS=4
+RSW_CLIENTS=32
+
+scenario_config()
+{
+	echo "workers $RSW_WORKERS"
+	echo "accept reuseport"
+	echo "protocol http"
+	echo "backlog 64"
+}
+
+# rsw_settled: every client is either accepted or queued somewhere.
+rsw_settled()
+{
+	local n
+	n=$(ctl_quiet -j status 2>/dev/null |
+	    jq '[.workers[] | .accepted + .queue] | add' 2>/dev/null)
+	[ "${n:-0}" -ge "$RSW_CLIENTS" ]
+}
+
+rsw_w1_queue()
+{
+	ctl_quiet -j status 2>/dev/null | jq '.workers[1].queue' 2>/dev/null
+}
+
+scenario_run()
+{
+	ctl pause 1
+	mark connect "worker 1 paused; $RSW_CLIENTS clients connect and hold"
+	# Paced: a burst of 32 handshakes overflows tcpdump's capture ring.
+	client_load -c "$RSW_CLIENTS" -n "$RSW_CLIENTS" -r 300 -d 8s hold
+	wait_for 'rsw_settled' 4
+	wait_for '[ "$(live_count server ESTABLISHED)" -ge "$RSW_CLIENTS" ]' 2
+	ctl_quiet -j status >"$OUT/rsw-paused.json" 2>/dev/null
+	mark paused-result "while paused: $(jq -r '[.workers[] | "w\(.id) \(.state) accepted \(.accepted) queue \(.queue)"] | join(", ")' "$OUT/rsw-paused.json" 2>/dev/null)"
+	mark resume "resume 1: worker 1 polls its own socket again"
+	ctl resume 1
+	wait_for '[ "$(rsw_w1_queue)" = 0 ]' 3
+	wait_for '[ "$(live_queue)" -eq 0 ]' 1
+	ctl_quiet -j status >"$OUT/rsw-resumed.json" 2>/dev/null
+	mark resumed-result "after resume: $(jq -r '[.workers[] | "w\(.id) accepted \(.accepted) queue \(.queue)"] | join(", ")' "$OUT/rsw-resumed.json" 2>/dev/null)"
+	mark closing "clients close"
+	kill -TERM "$LOAD_PID" 2>/dev/null
+	wait_for '! alive "$LOAD_PID"' 3
+	wait_for '[ "$(live_count server ESTABLISHED)" -eq 0 ]' 2
+}
+
+# rsw_jq FILE EXPR: a number from a saved status -j, -1 when missing.
+rsw_jq()
+{
+	local v
+	v=$(jq -r "$2" "$1" 2>/dev/null)
+	echo "${v:--1}"
+}
+
+rsw_table()
+{
+	echo "per worker (state accepted/queued): $(jq -r '[.workers[] | "w\(.id) \(.state) \(.accepted)/\(.queue)"] | join(", ")' "$1" 2>/dev/null)"
+}
+
+# rsw_expect FILE EXPR OP N WHAT: a value of a saved status against a
+# bound, with the per-worker table as evidence.
+rsw_expect()
+{
+	local v
+	v=$(rsw_jq "$1" "$2")
+	rsw_table "$1"
+	expect "$v" "$3" "$4" "$5"
+}
+
+# rsw_trace_worker WORKER OP N: accept events of one worker in the window.
+rsw_trace_worker()
+{
+	local rows n
+	rows=$(scn_rows "$OUT/app.csv" | awk -F, -v w="$1" '$2 == w && $5 == "accept"')
+	n=$(printf '%s' "$rows" | grep -c . || true)
+	echo "$n accepts by worker $1 (want $2 $3)"
+	[ -n "$rows" ] && printf '%s\n' "$rows" | scn_show
+	scn_cmp "$n" "$2" "$3"
+}
+
+rsw_trace_others()
+{
+	local rows n
+	rows=$(scn_rows "$OUT/app.csv" | awk -F, '$2 != 1 && $5 == "accept"')
+	n=$(printf '%s' "$rows" | grep -c . || true)
+	echo "$n accepts by workers other than 1 (want $1 $2)"
+	[ -n "$rows" ] && printf '%s\n' "$rows" | cut -d, -f2 | sort | uniq -c |
+	    awk '{ print "  worker " $2 ": " $1 }'
+	scn_cmp "$n" "$1" "$2"
+}
+
+scenario_check()
+{
+	local p=$OUT/rsw-paused.json r=$OUT/rsw-resumed.json q1 others
+
+	q1=$(rsw_jq "$p" '.workers[1].queue')
+	others=$((RSW_CLIENTS - q1))
+
+	check "all $RSW_CLIENTS clients connected: accepted or queued" \
+	    rsw_expect "$p" '[.workers[] | .accepted + .queue] | add' -eq "$RSW_CLIENTS" \
+	    "accepted + queued"
+	check "worker 1 paused: a share of the clients waits in its own queue (>= 1)" \
+	    rsw_expect "$p" '.workers[1].queue' -ge 1 "worker 1's queue"
+	check "... about 1 in $RSW_WORKERS of them (expected $((RSW_CLIENTS / RSW_WORKERS)); <= 20 of $RSW_CLIENTS)" \
+	    rsw_expect "$p" '.workers[1].queue' -le 20 "worker 1's queue"
+	check "... and worker 1 accepted none of them" \
+	    rsw_expect "$p" '.workers[1].accepted' -eq 0 "worker 1's accepts"
+	check "the other workers' queues are empty: they accepted their share at once" \
+	    rsw_expect "$p" '[.workers[] | select(.id != 1) | .queue] | add' -eq 0 \
+	    "queued at the other workers"
+	check "... and were idle, still accepting, with room for more" \
+	    rsw_expect "$p" '[.workers[] | select(.id != 1 and .state == "accepting")] | length' \
+	    -eq $((RSW_WORKERS - 1)) "other workers accepting"
+	check "the hash used every socket: each other worker got at least one" \
+	    rsw_expect "$p" '[.workers[] | select(.id != 1) | .accepted] | min' -ge 1 \
+	    "fewest accepts of the other workers"
+
+	window connect resume
+	if have_wire; then
+		check "wire: the kernel completed all $RSW_CLIENTS handshakes (SYN-ACKs) while worker 1 was paused" \
+		    wire_count server '^S\.$' -eq "$RSW_CLIENTS"
+	fi
+	check "kernel: the listeners' accept queue (all sockets) held worker 1's share" \
+	    kernel_queue -eq "$q1"
+	check "kernel: all $RSW_CLIENTS children ESTABLISHED, accepted or not" \
+	    kernel_count server ESTABLISHED -eq "$RSW_CLIENTS"
+	check "acceptd: the other workers accepted the rest ($others) while worker 1 was paused" \
+	    rsw_trace_others -eq "$others"
+	check "acceptd: worker 1 accepted nothing while paused" \
+	    rsw_trace_worker 1 -eq 0
+
+	window resume closing
+	check "after resume 1: worker 1 accepted exactly its queued $q1" \
+	    rsw_trace_worker 1 -eq "$q1"
+	check "... no other worker accepted any of them" \
+	    rsw_trace_others -eq 0
+	check "... and every queue is empty" \
+	    rsw_expect "$r" '[.workers[].queue] | add' -eq 0 "queued in all"
+	check "the accept queue is empty again (kernel)" kernel_queue_last -eq 0
+}

@@ -1,0 +1,206 @@
+# purpose: shared vs exclusive accept: wakeups per accept across 4 workers (the thundering herd)
+# The recorded daemon (accept shared) takes a few connections so that the
+# ladder shows which worker accepted each.  Then, because the accept mode
+# cannot change at run time, two more acceptd (shared, then exclusive; 4
+# workers each, not traced) each take the same churn of 1000 connections,
+# one at a time and 500 a second so that every worker is idle when each one
+# arrives; their per-worker wakeups, accepts and empty accepts, and the
+# kernel's wakeups of each worker (voluntary context switches), compared.
+# shellcheck shell=bash disable=SC2016,SC2034
+
+HERD_WORKERS=4
+HERD_CONNS=1000
+HERD_RATE=500		# starts per second: each connection finds every worker idle
+
+scenario_config()
+{
+	echo "workers $HERD_WORKERS"
+	echo "accept shared"
+	echo "protocol http"
+}
+
+# herd_sock MODE: a control socket path that fits sun_path.
+herd_sock()
+{
+	local p=$OUT/herd-$1.sock
+	[ "${#p}" -le 100 ] || p=$(mktemp -d /tmp/scenario-herd.XXXXXX)/ctl.sock
+	echo "$p"
+}
+
+# herd_result FILE LABEL: the per-worker counters of a status -j as a
+# ladder rule (a note's column is too narrow for them).
+herd_result()
+{
+	mark "$2-result" "$2: $(jq -r '[.workers[] | "w\(.id) accepted \(.accepted) wakeups \(.wakeups) empty \(.empty_accepts)"] | join(", ")' "$1" 2>/dev/null)"
+}
+
+herd_stop()
+{
+	local pid=$1 kids
+	kids=$(pgrep -P "$pid" 2>/dev/null || true)
+	kill -TERM "$pid" 2>/dev/null || true
+	# shellcheck disable=SC2086
+	wait_for '! alive "$pid"' 3 || kill -KILL "$pid" $kids 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# herd_csw FILE: "pid voluntary-context-switches" of each worker in the
+# status -j FILE.  A worker sleeps only in epoll_wait, so each of these is
+# one time the kernel woke it.
+herd_csw()
+{
+	local pid
+	for pid in $(jq -r '.workers[].pid' "$1" 2>/dev/null); do
+		echo "$pid $(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$pid/status" 2>/dev/null)"
+	done
+}
+
+# herd_table_make MODE: $OUT/herd-MODE.tsv, one row per worker:
+# id accepted wakeups empty_accepts kernel_wakeups (from the status after
+# the load and the context switches before and after it).
+herd_table_make()
+{
+	local mode=$1
+	jq -r '.workers[] | "\(.pid) \(.id) \(.accepted) \(.wakeups) \(.empty_accepts)"' \
+	    "$OUT/herd-$mode.json" 2>/dev/null |
+	    awk 'FILENAME == ARGV[1] { b[$1] = $2; next }
+		FILENAME == ARGV[2] { a[$1] = $2; next }
+		{ print $2, $3, $4, $5, a[$1] - b[$1] }' \
+	    "$RAW/herd-$mode.csw0" "$RAW/herd-$mode.csw1" - >"$OUT/herd-$mode.tsv"
+}
+
+# herd_measure MODE: a second acceptd in MODE on its own port; churn
+# HERD_CONNS connections through it one at a time; keep its status -j in
+# $OUT/herd-MODE.json, acceptload's report in $OUT/herd-MODE.load.json
+# and the per-worker table in $OUT/herd-MODE.tsv.
+herd_measure()
+{
+	local mode=$1 port sock conf pid st=0
+	port=$(free_port)
+	sock=$(herd_sock "$mode")
+	conf=$OUT/herd-$mode.conf
+	{
+		echo "listen 127.0.0.1:$port"
+		echo "control $sock"
+		echo "pidfile $OUT/herd-$mode.pid"
+		echo "shutdown-timeout 1s"
+		echo "workers $HERD_WORKERS"
+		echo "accept $mode"
+		echo "protocol http"
+	} >"$conf"
+	"$ACCEPTD" -d -f "$conf" >"$OUT/herd-$mode.log" 2>&1 &
+	pid=$!
+	scn_bg "$pid"
+	if ! wait_for '"$ACCEPTCTL" -s "$sock" status >/dev/null 2>&1' 5; then
+		note "$mode: acceptd did not start: $(head -c 200 "$OUT/herd-$mode.log")"
+		herd_stop "$pid"
+		return 1
+	fi
+	timeout 5 "$ACCEPTCTL" -s "$sock" -j status >"$RAW/herd-$mode.before.json"
+	herd_csw "$RAW/herd-$mode.before.json" >"$RAW/herd-$mode.csw0"
+	timeout 30 "$ACCEPTLOAD" -h 127.0.0.1 -p "$port" -j -q -c 1 \
+	    -r "$HERD_RATE" -n "$HERD_CONNS" churn >"$OUT/herd-$mode.load.json" \
+	    2>"$RAW/herd-$mode.load.err" || st=$?
+	timeout 5 "$ACCEPTCTL" -s "$sock" -j status >"$OUT/herd-$mode.json" ||
+	    st=$?
+	herd_csw "$OUT/herd-$mode.json" >"$RAW/herd-$mode.csw1"
+	herd_table_make "$mode"
+	mark "$mode-result" "$mode: $(awk '{ printf "%sw%s accepted %s wakeups %s empty %s kernel %s", (NR > 1 ? ", " : ""), $1, $2, $3, $4, $5 }' "$OUT/herd-$mode.tsv")"
+	herd_stop "$pid"
+	return "$st"
+}
+
+scenario_run()
+{
+	mark small "shared, recorded: 8 connections one at a time"
+	client_load -c 1 -r "$HERD_RATE" -n 8 churn
+	wait_for '! alive "$LOAD_PID"' 5
+	wait_for '[ "$(live_trace_count close)" -ge 8 ]' 2
+	ctl_quiet -j status >"$OUT/herd-small.json" 2>/dev/null
+	herd_result "$OUT/herd-small.json" "recorded"
+	mark shared "shared: a second acceptd (not recorded), acceptload -c 1 -r $HERD_RATE -n $HERD_CONNS churn"
+	herd_measure shared
+	mark exclusive "exclusive: a third acceptd (not recorded), the same load"
+	herd_measure exclusive
+}
+
+herd_show()
+{
+	echo "worker accepted wakeups empty-accepts kernel-wakeups"
+	awk '{ print "w" $1, $2, $3, $4, $5 }' "$OUT/herd-$1.tsv"
+}
+
+# herd_sum MODE AWK-EXPR: the expression over the totals A (accepted),
+# W (wakeups), E (empty accepts), K (kernel wakeups), or over the rows.
+herd_sum()
+{
+	awk "{ A += \$2; W += \$3; E += \$4; K += \$5
+		if (NR == 1 || \$2 < minacc) { minacc = \$2; minacck = \$5 }
+		if (\$2 > maxacc) maxacc = \$2
+		if (NR == 1 || \$5 < mink) mink = \$5 }
+	    END { if (NR == 0 || A == 0) { print -1; exit }; print ($2) }" "$OUT/herd-$1.tsv" 2>/dev/null
+}
+
+# herd_expect MODE AWK-EXPR OP N WHAT: herd_sum against a bound, with the
+# table as evidence.
+herd_expect()
+{
+	local v
+	v=$(herd_sum "$1" "$2")
+	herd_show "$1"
+	expect "${v:--1}" "$3" "$4" "$5"
+}
+
+herd_load_ok()
+{
+	local n
+	n=$(jq '.connects.ok' "$OUT/herd-$1.load.json" 2>/dev/null)
+	jq -c '{connects, requests: {ok: .requests.ok, errors: .requests.errors}}' \
+	    "$OUT/herd-$1.load.json" 2>/dev/null
+	expect "${n:--1}" -eq "$HERD_CONNS" "connections completed ($1)"
+}
+
+herd_small_ratio()
+{
+	local a w
+	a=$(jq '[.workers[].accepted] | add' "$OUT/herd-small.json" 2>/dev/null)
+	w=$(jq '[.workers[].wakeups] | add' "$OUT/herd-small.json" 2>/dev/null)
+	jq -r '.workers[] | "w\(.id) accepted \(.accepted) wakeups \(.wakeups) empty \(.empty_accepts)"' \
+	    "$OUT/herd-small.json" 2>/dev/null
+	expect "${w:--1}" -ge "${a:-1}" "wakeups (accepts: ${a:-?})"
+}
+
+scenario_check()
+{
+	local n=$HERD_CONNS
+
+	window small shared
+	check "recorded daemon: 8 connections, each accepted exactly once" \
+	    trace_count accept -eq 8
+	check "recorded daemon: at least one wakeup per accept (shared listener)" \
+	    herd_small_ratio
+
+	check "shared: acceptload completed all $n connections" \
+	    herd_load_ok shared
+	check "shared: the kernel woke every worker for about every connection, even the one that accepted least (>= 0.8 x $n): the herd" \
+	    herd_expect shared 'minacck' -ge $((n * 8 / 10)) \
+	    "kernel wakeups of the worker that accepted least"
+	check "shared: kernel wakeups per connection, all workers, >= 4 (3 in vain + the winner's)" \
+	    herd_expect shared 'int(K * 10 / A)' -ge 40 "10 x kernel wakeups / accepts"
+	check "shared: in user space, wakeups per accept clearly above 1 (>= 1.10)" \
+	    herd_expect shared 'int(W * 100 / A)' -ge 110 "100 x wakeups / accepts"
+	check "shared: many wakeups found the queue empty (empty accepts >= 5% of accepts)" \
+	    herd_expect shared 'int(E * 100 / A)' -ge 5 "100 x empty accepts / accepts"
+
+	check "exclusive: acceptload completed all $n connections" \
+	    herd_load_ok exclusive
+	check "exclusive: kernel wakeups per connection, all workers, <= 3 (one worker woken, plus its own EOF wakeup)" \
+	    herd_expect exclusive 'int(K * 10 / A)' -le 30 "10 x kernel wakeups / accepts"
+	check "exclusive: the worker that accepted least was hardly woken (<= 0.1 x $n)" \
+	    herd_expect exclusive 'minacck' -le $((n / 10)) \
+	    "kernel wakeups of the worker that accepted least"
+	check "exclusive: wakeups per accept in user space <= 1.05" \
+	    herd_expect exclusive 'int(W * 100 / A)' -le 105 "100 x wakeups / accepts"
+	check "exclusive: uneven spread, the busiest worker took >= 50% (fair share 25%)" \
+	    herd_expect exclusive 'int(maxacc * 100 / A)' -ge 50 "busiest worker's share in %"
+}
