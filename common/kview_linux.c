@@ -31,24 +31,6 @@ struct kview_request {
 	struct inet_diag_req_v2	req;
 };
 
-const struct kview_counter_name kview_counter_names[KVIEW_NCOUNTERS] = {
-	{ "ListenOverflows", offsetof(struct kview_counters, listen_overflows) },
-	{ "ListenDrops", offsetof(struct kview_counters, listen_drops) },
-	{ "TCPReqQFullDrop", offsetof(struct kview_counters, reqq_full_drop) },
-	{ "TCPReqQFullDoCookies",
-	    offsetof(struct kview_counters, reqq_full_do_cookies) },
-	{ "EmbryonicRsts", offsetof(struct kview_counters, embryonic_rsts) },
-	{ "TCPAbortOnData", offsetof(struct kview_counters, abort_on_data) },
-	{ "TCPAbortOnClose", offsetof(struct kview_counters, abort_on_close) },
-	{ "OutRsts", offsetof(struct kview_counters, out_rsts) },
-};
-
-static const char *const kview_states[KV_NSTATES] = {
-	"UNKNOWN", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1",
-	"FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN",
-	"CLOSING", "NEW_SYN_RECV"
-};
-
 static int	nl_open(void);
 static int	nl_request(int, int, unsigned int);
 static int	nl_receive(int, unsigned int, unsigned short,
@@ -66,14 +48,6 @@ int
 kview_available(void)
 {
 	return 1;
-}
-
-const char *
-kview_state_name(int state)
-{
-	if (state <= 0 || state >= KV_NSTATES)
-		return kview_states[0];
-	return kview_states[state];
 }
 
 int
