@@ -1,0 +1,92 @@
+# purpose: paused: the client's data is ACKed before accept, waits in Recv-Q, is read at once after resume
+# One client connects and sends 1000 bytes while acceptd accepts nothing:
+# the server's kernel ACKs them and keeps them in the child's receive
+# buffer.  After resume acceptd (oneshot) accepts and reads the 1000 bytes
+# in the same breath, with no new packet from the client.
+# shellcheck shell=bash disable=SC2016,SC2034
+
+DBA_BYTES=1000
+
+scenario_config()
+{
+	echo "workers 1"
+	echo "paused yes"
+	echo "protocol oneshot"
+}
+
+scenario_run()
+{
+	client_open c1
+	client_send_bytes c1 "$DBA_BYTES"
+	wait_for '[ "$(live_queue)" -eq 1 ]' 2
+	wait_for 'dba_recvq_is "$DBA_BYTES"' 2
+	mark resume "resume: acceptd may accept now"
+	ctl resume
+	wait_for '[ "$(live_trace_count close)" -ge 1 ]' 2
+	client_read c1 1
+	client_close c1
+	wait_for '[ "$(live_count server ESTABLISHED)" -eq 0 ]' 1
+}
+
+# dba_recvq_is N: the server child's Recv-Q is N now (records a sample).
+dba_recvq_is()
+{
+	[ "$(scn_live_jq '[.connections[] | select(.side == "server" and
+	    .state == "ESTABLISHED") | .recv_q] | first // -1')" -eq "$1" ]
+}
+
+# dba_acked N: a pure ACK from the server acknowledging N bytes (relative
+# ack N + 1) inside the window.
+dba_acked()
+{
+	local row
+	scn_need_wire || return 1
+	row=$(scn_wire_rows server '^\.$' | awk -F, -v a="$(($1 + 1))" \
+	    '$6 == a { print; exit }')
+	[ -n "$row" ] || { echo "no pure ACK from the server with ack $(($1 + 1))"; return 1; }
+	echo "time,src,dst,flags,seq,ack,len,win:"
+	printf '%s\n' "$row" | scn_show
+}
+
+# dba_gap EV1 EV2 MS: EV2 follows EV1 (first of each) within MS ms.
+dba_gap()
+{
+	local t1 t2 us
+	t1=$(scn_trace_rows "$1" | head -n 1 | cut -d, -f1)
+	t2=$(scn_trace_rows "$2" | head -n 1 | cut -d, -f1)
+	if [ -z "$t1" ] || [ -z "$t2" ]; then
+		echo "no $1 or no $2 in the trace"
+		return 1
+	fi
+	us=$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%d", (b - a) * 1000000 }')
+	echo "$2 came $us us after $1 (want 0 <= gap < $3 ms)"
+	[ "$us" -ge 0 ] && [ "$us" -lt $(($3 * 1000)) ]
+}
+
+scenario_check()
+{
+	check "connect() and send() of $DBA_BYTES bytes both succeeded" \
+	    client_seen c1 sent
+	window start resume
+	check "while paused, acceptd accepted nothing" trace_count accept -eq 0
+	check "while paused, the server child is ESTABLISHED with Recv-Q = $DBA_BYTES (unread, in the kernel)" \
+	    kernel_seen server ESTABLISHED "$DBA_BYTES"
+	check "... and it sits in the accept queue" kernel_queue -eq 1
+	if have_wire; then
+		check "on the wire: handshake, then the data, before any accept" \
+		    wire_order 'client:^S$' 'server:^S\.$' 'client:^\.$' 'client:D'
+		check "the server's kernel ACKed all $DBA_BYTES bytes (ack $((DBA_BYTES + 1))) with nobody accepting" \
+		    dba_acked "$DBA_BYTES"
+	fi
+	window resume end
+	check "after resume: accept, read $DBA_BYTES, write $DBA_BYTES (oneshot), close" \
+	    trace_order accept "read:^$DBA_BYTES\$" "write:^$DBA_BYTES\$" close
+	check "the read followed the accept at once: the bytes were already there" \
+	    dba_gap accept read 100
+	if have_wire; then
+		check "the client sent no data after resume: the read came from the receive buffer" \
+		    wire_count client D -eq 0
+	fi
+	check "the client got its $DBA_BYTES bytes back, then EOF" \
+	    client_seen c1 eof
+}
