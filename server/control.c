@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#define LIBBSD_OPENBSD_VIS	1	/* the OpenBSD flavour of vis(3) */
+#include <vis.h>
 
 #include "control.h"
 #include "log.h"
@@ -27,6 +29,7 @@
 #define CTL_ACK_MS	3000		/* workers answer within this */
 #define CTL_ARGS_MAX	8
 #define CTL_BACKOFF_MS	100		/* after EMFILE on accept */
+#define CTL_SHOWN	32		/* bytes of an unknown command echoed */
 
 static TAILQ_HEAD(, ctl_client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
 static int			 nclients, nrefused, ntracers;
@@ -154,7 +157,7 @@ ctl_flush(struct ctl_client *c)
 	if (c->out_off == c->out_len) {
 		free(c->out);
 		c->out = NULL;
-		c->out_len = c->out_off = 0;
+		c->out_cap = c->out_len = c->out_off = 0;
 		if (c->closing) {
 			c->dead = 1;
 			return;
@@ -168,7 +171,8 @@ ctl_flush(struct ctl_client *c)
 static void
 ctl_write(struct ctl_client *c, const char *data, size_t len)
 {
-	char *p;
+	char	*p;
+	size_t	 cap;
 
 	if (c->dead)
 		return;
@@ -182,12 +186,18 @@ ctl_write(struct ctl_client *c, const char *data, size_t len)
 		c->out_len -= c->out_off;
 		c->out_off = 0;
 	}
-	if ((p = realloc(c->out, c->out_len + len)) == NULL) {
-		c->dead = 1;
-		return;
+	if (c->out_len + len > c->out_cap) {	/* doubling: trace is a stream */
+		cap = c->out_cap ? c->out_cap : 4096;
+		while (cap < c->out_len + len)
+			cap *= 2;
+		if ((p = realloc(c->out, cap)) == NULL) {
+			c->dead = 1;
+			return;
+		}
+		c->out = p;
+		c->out_cap = cap;
 	}
-	memcpy(p + c->out_len, data, len);
-	c->out = p;
+	memcpy(c->out + c->out_len, data, len);
 	c->out_len += len;
 }
 
@@ -441,7 +451,7 @@ static const struct ctl_cmd *
 ctl_lookup(const char *word, char *why, size_t len)
 {
 	size_t	i, n = strlen(word);
-	char	list[256] = "";
+	char	list[256] = "", shown[4 * CTL_SHOWN + 1];
 
 	for (i = 0; i < ctl_ncmds; i++)
 		if (strcmp(word, ctl_cmds[i].name) == 0)
@@ -454,8 +464,10 @@ ctl_lookup(const char *word, char *why, size_t len)
 			strlcat(list, ", ", sizeof(list));
 		strlcat(list, ctl_cmds[i].name, sizeof(list));
 	}
-	snprintf(why, len, "unknown command \"%.64s\"; valid commands are %s",
-	    word, list);
+	/* Junk is shown escaped, and only its start. */
+	strvisx(shown, word, n < CTL_SHOWN ? n : CTL_SHOWN, VIS_SAFE | VIS_OCTAL);
+	snprintf(why, len, "unknown command \"%s\"; valid commands are %s",
+	    shown, list);
 	return NULL;
 }
 

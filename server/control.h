@@ -27,6 +27,7 @@ struct ctl_client {
 	size_t			 in_len;
 	char			 in[CTL_LINE_MAX];
 	char			*out;
+	size_t			 out_cap;
 	size_t			 out_len;
 	size_t			 out_off;
 	struct ctl_wait		*wait;		/* answer held for workers */
