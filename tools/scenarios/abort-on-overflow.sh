@@ -1,0 +1,225 @@
+# purpose: tcp_abort_on_overflow=1: a full accept queue answers the handshake's final ACK with RST (=0: drops it)
+# backlog 2, paused: the queue holds 3.  Two clients fill it to 2, then
+# three connect at once over a slowed loopback (tbf), so that all three
+# SYNs are answered while there is room and the final ACKs arrive after
+# the first of them filled the queue.  Part 1, abort_on_overflow=1: the
+# two late ACKs draw RST.  Part 2, =0 (the default): the late ACK is
+# dropped, the server retransmits its SYN-ACK, and the client, "connected"
+# all along, is served once there is room.
+# shellcheck shell=bash disable=SC2016,SC2034
+scenario_needs=root
+
+scenario_config()
+{
+	echo "workers 1"
+	echo "paused yes"
+	echo "protocol echo"
+	echo "backlog 2"
+}
+
+# The loopback as a slow FIFO link (tbf).  First it holds every packet:
+# 8 bit/s, and two junk datagrams empty the bucket (one 62-byte packet
+# passes, the next waits), so that the clients' SYNs queue up however
+# slowly their processes start.  Then 10 kbit/s, about 60 ms a packet:
+# the SYNs reach the listener together, then the SYN-ACKs, then the ACKs.
+ao_junk()
+{
+	head -c "$1" /dev/zero >/dev/udp/127.0.0.1/9 2>/dev/null
+}
+
+ao_hold()
+{
+	tc qdisc add dev lo root tbf rate 8bit burst 100 limit 100000 ||
+	    note "tc tbf on lo failed: the ACKs may not arrive late"
+	ao_junk 20
+	ao_junk 20
+	note "tc: loopback holds every packet"
+}
+
+# tbf does not dequeue again until a packet arrives: a datagram kicks it.
+ao_release()
+{
+	tc qdisc change dev lo root tbf rate 10kbit burst 100 limit 100000
+	ao_junk 1
+	note "tc: loopback released at 10 kbit/s (about 60 ms a packet)"
+}
+
+ao_slow_off()
+{
+	tc qdisc del dev lo root 2>/dev/null && note "tc: loopback at full speed"
+	return 0
+}
+
+# A kernel counter's change since acceptd started, now.
+ao_counter()
+{
+	local v
+	v=$(ctl_quiet -j counters 2>/dev/null | jq -r --arg n "$1" '.[$n].delta // empty')
+	echo "${v:--1}"
+}
+
+ao_snapshot()
+{
+	ctl_quiet -j counters >"$OUT/counters-$1.json" 2>/dev/null
+}
+
+# Whether client NAME's socket is ESTABLISHED in the kernel now.
+ao_alive()
+{
+	local p
+	p=$(client_port "$1")
+	[ -n "$p" ] || return 1
+	ctl_quiet -j sockets 2>/dev/null | jq -e --arg p ":$p" \
+	    '[.connections[] | select(.side == "client" and .state == "ESTABLISHED"
+	      and (.local | endswith($p)))] | length == 1' >/dev/null
+}
+
+# Three clients at once; wait until every ACK has met the queue.
+ao_burst()
+{
+	local c overflows=$4
+	ao_hold
+	for c in "$1" "$2" "$3"; do
+		client_open "$c" nowait
+	done
+	# Release before the first SYN retransmission (1 s).
+	wait_for '[ "$(live_count client SYN_SENT)" -eq 3 ]' 0.8
+	ao_release
+	wait_for '[ "$(ao_counter ListenOverflows)" -ge "$overflows" ]' 3
+}
+
+ao_part1()
+{
+	local c reset=()
+	sysctl_ns net.ipv4.tcp_abort_on_overflow 1
+	client_open c1
+	client_open c2
+	wait_for '[ "$(live_queue)" -eq 2 ]' 2
+	ao_snapshot part1
+	mark burst1 "abort_on_overflow=1: queue 2 of 3; c3, c4, c5 connect at once"
+	ao_burst c3 c4 c5 2
+	wait_for '[ "$(ao_counter OutRsts)" -ge 2 ] &&
+	    [ "$(live_count client ESTABLISHED)" -eq 3 ]' 2
+	ao_slow_off
+	for c in c3 c4 c5; do
+		ao_alive "$c" || reset+=("$c")
+	done
+	note "reset by the server: ${reset[*]:-none}"
+	mark use1 "the reset clients read (one) and write (the other)"
+	[ "${#reset[@]}" -ge 1 ] && client_read "${reset[0]}" 0.3
+	[ "${#reset[@]}" -ge 2 ] && client_send "${reset[1]}" 'hello\n'
+	ao_snapshot part2
+}
+
+ao_part2()
+{
+	local c
+	mark part2 "part 2: resume until empty, pause, abort_on_overflow=0"
+	ctl resume
+	wait_for '[ "$(live_queue)" -eq 0 ] && [ "$(live_trace_count accept)" -ge 3 ]' 2
+	ctl pause
+	sysctl_ns net.ipv4.tcp_abort_on_overflow 0
+	client_open c6
+	client_open c7
+	wait_for '[ "$(live_queue)" -eq 2 ]' 2
+	ao_snapshot burst2
+	mark burst2 "abort_on_overflow=0: queue 2 of 3; c8, c9, c10 connect at once"
+	ao_burst c8 c9 c10 4
+	ao_slow_off
+	# The dropped ACKs leave requests behind; their SYN-ACKs come again
+	# after about 1 s, and the clients' answers overflow again.
+	wait_for '[ "$(ao_counter ListenOverflows)" -ge 6 ]' 3
+	ao_snapshot resume2
+	mark resume2 "resume: room again; the 'connected' clients send"
+	ctl resume
+	for c in c8 c9 c10; do
+		client_send "$c" 'hi\n'
+	done
+	for c in c8 c9 c10; do
+		client_read "$c" 0.3
+	done
+	wait_for '[ "$(live_trace_count accept)" -ge 8 ]' 2
+}
+
+scenario_run()
+{
+	ao_part1
+	ao_part2
+	ao_slow_off
+}
+
+# Counter CHANGE between two snapshots.
+ao_between()
+{
+	local a b
+	a=$(jq -r --arg n "$3" '.[$n].delta' "$OUT/counters-$1.json" 2>/dev/null)
+	b=$(jq -r --arg n "$3" '.[$n].delta' "$OUT/counters-$2.json" 2>/dev/null)
+	case $a$b in
+	''|*null*|*[!0-9-]*) echo "no counter snapshot $1 or $2"; return 1 ;;
+	esac
+	echo "$3 rose by $((b - a)) between $1 and $2 (want $4 $5)"
+	scn_cmp "$((b - a))" "$4" "$5"
+}
+
+# Some client port got two or more SYN-ACKs in the window: a retransmit.
+ao_synack_again()
+{
+	local rows
+	scn_need_wire || return 1
+	rows=$(scn_wire_rows server '^S\.$' | awk -F, '{ n[$3]++; r[$3] = r[$3] $0 "\n" }
+	    END { for (p in n) if (n[p] >= 2) { printf "%s", r[p]; exit } }')
+	[ -n "$rows" ] || { echo "no SYN-ACK sent twice to the same client"; return 1; }
+	echo "SYN-ACKs to one client:"
+	printf '%s\n' "$rows" | scn_show
+}
+
+# A client event whose detail matches an ERE.
+ao_client_detail()
+{
+	local row
+	row=$(scn_rows "$OUT/clients.csv" | awk -F, -v e="$1" -v d="$2" \
+	    '$3 == e && $0 ~ d { print; exit }')
+	[ -n "$row" ] || { echo "no client event $1 with detail ~ /$2/"; return 1; }
+	printf '%s\n' "$row" | scn_show
+}
+
+scenario_check()
+{
+	window burst1 use1
+	check "all 3 SYNs got a SYN-ACK: the queue (2 of 3) had room when they came" \
+	    wire_count server '^S\.$' -eq 3
+	check "connect() succeeded for all 3: each client sent its final ACK" \
+	    client_count connected -eq 3
+	check "the queue filled to backlog + 1 = 3" kernel_queue -eq 3
+	check "the 2 later ACKs found it full and were answered with RST" \
+	    wire_order 'client:^\.$' 'server:R'
+	check "... exactly 2 RSTs from the server" wire_count server R -eq 2
+	check "ListenOverflows counts the 2 ACKs that found the queue full" \
+	    ao_between part1 part2 ListenOverflows -eq 2
+	check "ListenDrops counts them too (every overflow is also a drop)" \
+	    ao_between part1 part2 ListenDrops -eq 2
+	check "EmbryonicRsts counts the 2 RSTs (tcp_check_req's reset path)" \
+	    ao_between part1 part2 EmbryonicRsts -eq 2
+	check "OutRsts counts them too" ao_between part1 part2 OutRsts -eq 2
+	window use1 part2
+	check "a reset client's first read(): ECONNRESET, no data" \
+	    ao_client_detail reset 'read 0 B, then ECONNRESET'
+	check "the other's first write(): ECONNRESET" \
+	    ao_client_detail send-failed 'reset by peer'
+
+	window burst2 resume2
+	check "abort_on_overflow=0: the server sends no RST" wire_count server R -eq 0
+	check "the late ACKs leave request sockets (SYN_RECV) behind" \
+	    kernel_seen server SYN_RECV
+	check "... while their clients are ESTABLISHED: connect() returned" \
+	    client_count connected -eq 3
+	check "the server retransmits its SYN-ACK to a client it has no socket for" \
+	    ao_synack_again
+	check "each ACK that met the full queue (first and after the retransmit) counted" \
+	    ao_between burst2 resume2 ListenOverflows -ge 4
+	check "no EmbryonicRsts with =0" ao_between burst2 resume2 EmbryonicRsts -eq 0
+	window resume2 end
+	check "after resume the waiting clients' data completes the handshake: all 3 get the echo" \
+	    client_count open -eq 3
+	check "... and acceptd accepted 3 + 2 more" trace_count accept -ge 5
+}

@@ -1,0 +1,113 @@
+# purpose: close-mode reset: the server's close() sends RST instead of FIN: no TIME_WAIT, the client gets ECONNRESET
+# protocol oneshot (read one request, reply, close).  Part 1, close-mode
+# reset (SO_LINGER {1, 0}): the reply, then RST; the client reads the
+# reply, then ECONNRESET; no TIME_WAIT anywhere.  Part 2, close-mode
+# graceful, for contrast: the reply, then FIN; the client reads the reply,
+# then EOF; the server, which closed first, holds TIME_WAIT.
+# shellcheck shell=bash disable=SC2016,SC2034
+scenario_needs=root
+
+scenario_config()
+{
+	echo "workers 1"
+	echo "protocol oneshot"
+	echo "close-mode reset"
+}
+
+rc_snapshot()
+{
+	ctl_quiet -j counters >"$OUT/counters-$1.json" 2>/dev/null
+}
+
+# One request: connect, send, read until EOF or RST.
+rc_request()
+{
+	client_open "$1"
+	client_send "$1" 'ping\n'
+	client_read "$1" 1
+}
+
+scenario_run()
+{
+	rc_snapshot reset
+	mark reset "close-mode reset: c1 sends a request"
+	rc_request c1
+	wait_for '[ "$(live_count server ESTABLISHED)" -eq 0 ] &&
+	    [ "$(live_count client ESTABLISHED)" -eq 0 ]' 2
+	rc_snapshot graceful
+	mark graceful "close-mode graceful: c2 sends a request"
+	ctl set close-mode graceful
+	rc_request c2
+	wait_for '[ "$(live_count client CLOSE_WAIT)" -eq 1 ]' 1
+	client_close c2
+	wait_for '[ "$(live_count server TIME_WAIT)" -eq 1 ] &&
+	    [ "$(live_count client LAST_ACK)" -eq 0 ]' 2
+	rc_snapshot end
+}
+
+# Counter change between two snapshots.
+rc_between()
+{
+	local a b
+	a=$(jq -r --arg n "$3" '.[$n].delta' "$OUT/counters-$1.json" 2>/dev/null)
+	b=$(jq -r --arg n "$3" '.[$n].delta' "$OUT/counters-$2.json" 2>/dev/null)
+	case $a$b in
+	''|*null*|*[!0-9-]*) echo "no counter snapshot $1 or $2"; return 1 ;;
+	esac
+	echo "$3 rose by $((b - a)) between $1 and $2 (want $4 $5)"
+	scn_cmp "$((b - a))" "$4" "$5"
+}
+
+# The most sockets of SIDE in STATE that any kernel sample in the window had.
+rc_max()
+{
+	local n
+	n=$(scn_rows "$OUT/kernel.csv" | awk -F, -v k="$1.$2" '$2 == "listen" {
+		m = split($11, a, " ")
+		for (i = 1; i <= m; i++) { split(a[i], kv, "="); if (kv[1] == k && kv[2] > v) v = kv[2] }
+	    } END { print v + 0 }')
+	echo "at most $n $1 socket(s) in $2 in any sample (want $3 $4)"
+	scn_cmp "$n" "$3" "$4"
+}
+
+# A client event whose row matches an ERE.
+rc_client_detail()
+{
+	local row
+	row=$(scn_rows "$OUT/clients.csv" | awk -F, -v e="$1" -v d="$2" \
+	    '$3 == e && $0 ~ d { print; exit }')
+	[ -n "$row" ] || { echo "no client event $1 matching /$2/"; return 1; }
+	printf '%s\n' "$row" | scn_show
+}
+
+scenario_check()
+{
+	window reset graceful
+	check "acceptd: accept, read, write the reply, then reset-sent and close" \
+	    trace_order accept read write reset-sent close
+	check "on the wire: the reply, then RST from the server" \
+	    wire_order 'server:D' 'server:R'
+	check "... and no FIN from the server" wire_count server F -eq 0
+	check "the client reads the reply, then ECONNRESET" \
+	    rc_client_detail reset 'read [1-9][0-9]* B, then ECONNRESET'
+	check "no TIME_WAIT on the server side" rc_max server TIME_WAIT -eq 0
+	check "... nor on the client side: the RST ends both at once" \
+	    rc_max client TIME_WAIT -eq 0
+	check "the RST is counted in Tcp OutRsts" rc_between reset graceful OutRsts -eq 1
+	check "... and, oddly named, in TcpExt TCPAbortOnData (zero-linger close)" \
+	    rc_between reset graceful TCPAbortOnData -eq 1
+	check "not in TCPAbortOnClose (that one is close() with unread data)" \
+	    rc_between reset graceful TCPAbortOnClose -eq 0
+
+	window graceful end
+	check "graceful: the reply, then FIN from the server" \
+	    wire_order 'server:D' 'server:F'
+	check "... and no RST at all" wire_count any R -eq 0
+	check "the client reads the reply, then EOF" \
+	    rc_client_detail eof 'read [1-9][0-9]* B, then EOF'
+	check "the client sits in CLOSE_WAIT until it closes" \
+	    kernel_seen client CLOSE_WAIT
+	check "the server, which closed first, holds TIME_WAIT" \
+	    kernel_count server TIME_WAIT -eq 1
+	check "no RST counted" rc_between graceful end OutRsts -eq 0
+}
