@@ -7,6 +7,8 @@
 # Daemon:   base_conf | write_conf TEXT | start_acceptd TEXT |
 #           stop_acceptd [SIGNAL [SECONDS]] | run_bounded SECONDS CMD...
 # Waiting:  wait_for 'SHELL CONDITION' SECONDS (every 50 ms, bounded)
+# Control:  ctl ARGS... (acceptctl on this test's daemon, bounded) |
+#           jctl FILTER ARGS... (jq -r FILTER over what ctl -j ARGS says)
 # Sockets:  free_port | listen_inode PORT | conns STATE PORT |
 #           worker_pids | proc_title PID | alive PID | now_ms
 #
@@ -402,6 +404,21 @@ t_cleanup()
 # --- set-up on sourcing --------------------------------------------------
 
 [ -f tests/lib.sh ] || bail_out "run the tests from the top of the tree"
+# --- control ------------------------------------------------------------
+
+ctl()
+{
+	run_bounded 5 "$ACCEPTCTL" -s "$CTL_SOCK" "$@"
+}
+
+jctl()
+{
+	local filter=$1
+
+	shift
+	ctl -j "$@" | jq -r "$filter"
+}
+
 for t_c in ss curl nc timeout pgrep awk; do
 	command -v "$t_c" >/dev/null 2>&1 ||
 	    skip_all "$t_c not installed (make deps installs it)"
@@ -416,5 +433,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 ACCEPTD_CONF=$T_DIR/acceptd.conf
 ACCEPTD_LOG=$T_DIR/acceptd.log
+CTL_SOCK=$T_DIR/ctl.sock
 PORT=$(free_port)
 [ -n "$PORT" ] || bail_out "no free port"

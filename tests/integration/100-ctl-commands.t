@@ -7,13 +7,6 @@ need_cmd jq
 
 plan 107
 
-CTL_SOCK=$T_DIR/ctl.sock
-
-ctl()
-{
-	run_bounded 5 "$ACCEPTCTL" -s "$CTL_SOCK" "$@"
-}
-
 # json_has JSON FILTER KEY...: every object FILTER selects, in every JSON
 # text of JSON, has every KEY; and FILTER selects at least one.
 json_has()

@@ -8,21 +8,6 @@ need_cmd jq
 
 plan 28
 
-CTL_SOCK=$T_DIR/ctl.sock
-
-ctl()
-{
-	run_bounded 5 "$ACCEPTCTL" -s "$CTL_SOCK" "$@"
-}
-
-# jctl FILTER CMD...: jq -r FILTER over the JSON answer of CMD.
-jctl()
-{
-	local filter=$1
-	shift
-	ctl -j "$@" | jq -r "$filter"
-}
-
 ss_queue()
 {
 	ss -Hltn "( sport = :$PORT )" | awk '{ print $2 }'

@@ -7,20 +7,6 @@ need_cmd jq
 
 plan 14
 
-CTL_SOCK=$T_DIR/ctl.sock
-
-ctl()
-{
-	run_bounded 5 "$ACCEPTCTL" -s "$CTL_SOCK" "$@"
-}
-
-jctl()
-{
-	local filter=$1
-	shift
-	ctl -j "$@" | jq -r "$filter"
-}
-
 # A client that connects and stays; its pid (timeout's, which passes
 # SIGTERM on to nc) in $holder_pid.  Disowned: killing it is no news.
 holder()

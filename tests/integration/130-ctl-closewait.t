@@ -7,20 +7,6 @@ need_cmd jq
 
 plan 17
 
-CTL_SOCK=$T_DIR/ctl.sock
-
-ctl()
-{
-	run_bounded 5 "$ACCEPTCTL" -s "$CTL_SOCK" "$@"
-}
-
-jctl()
-{
-	local filter=$1
-	shift
-	ctl -j "$@" | jq -r "$filter"
-}
-
 close_waits()
 {
 	jctl '.states.CLOSE_WAIT // 0' sockets

@@ -8,13 +8,6 @@ need_cmd jq socat
 
 plan 38
 
-CTL_SOCK=$T_DIR/ctl.sock
-
-ctl()
-{
-	run_bounded 5 "$ACCEPTCTL" -s "$CTL_SOCK" "$@"
-}
-
 # raw: the lines of stdin sent as they are; the daemon's answer on stdout.
 raw()
 {

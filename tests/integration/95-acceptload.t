@@ -15,11 +15,6 @@ workers 2
 backlog 1024
 protocol http" || t_abort "acceptd did not start"
 
-ctl()
-{
-	"$ACCEPTCTL" -s "$T_DIR/ctl.sock" "$@"
-}
-
 # Sum of one per-worker counter from status -j.
 total()
 {
