@@ -173,16 +173,6 @@ ao_synack_again()
 	printf '%s\n' "$rows" | scn_show
 }
 
-# A client event whose detail matches an ERE.
-ao_client_detail()
-{
-	local row
-	row=$(scn_rows "$OUT/clients.csv" | awk -F, -v e="$1" -v d="$2" \
-	    '$3 == e && $0 ~ d { print; exit }')
-	[ -n "$row" ] || { echo "no client event $1 with detail ~ /$2/"; return 1; }
-	printf '%s\n' "$row" | scn_show
-}
-
 scenario_check()
 {
 	window burst1 use1
@@ -203,9 +193,9 @@ scenario_check()
 	check "OutRsts counts them too" ao_between part1 part2 OutRsts -eq 2
 	window use1 part2
 	check "a reset client's first read(): ECONNRESET, no data" \
-	    ao_client_detail reset 'read 0 B, then ECONNRESET'
+	    client_detail reset 'read 0 B, then ECONNRESET'
 	check "the other's first write(): ECONNRESET" \
-	    ao_client_detail send-failed 'reset by peer'
+	    client_detail send-failed 'reset by peer'
 
 	window burst2 resume2
 	check "abort_on_overflow=0: the server sends no RST" wire_count server R -eq 0

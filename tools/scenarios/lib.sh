@@ -56,6 +56,7 @@
 # the row(s) that prove or refute it.
 #   client_count EVENT OP N    client events named EVENT
 #   client_seen NAME EVENT     client NAME had EVENT
+#   client_detail EVENT ERE    some client's EVENT row matches ERE
 #   wire_count FROM FLAGS OP N packets from FROM (client|server|any) whose
 #                              tcpdump flags, with D appended when the packet
 #                              carries data, match the ERE FLAGS: '^S$' SYN,
@@ -730,6 +731,15 @@ client_seen()
 	row=$(scn_rows "$OUT/clients.csv" | awk -F, -v c="$1" -v e="$2" \
 	    '$2 == c && $3 == e { print; exit }')
 	[ -n "$row" ] || { echo "client $1: no \"$2\" event"; return 1; }
+	printf '%s\n' "$row" | scn_show
+}
+
+client_detail()
+{
+	local row
+	row=$(scn_rows "$OUT/clients.csv" | awk -F, -v e="$1" -v d="$2" \
+	    '$3 == e && $0 ~ d { print; exit }')
+	[ -n "$row" ] || { echo "no client event $1 matching /$2/"; return 1; }
 	printf '%s\n' "$row" | scn_show
 }
 

@@ -70,16 +70,6 @@ rc_max()
 	scn_cmp "$n" "$3" "$4"
 }
 
-# A client event whose row matches an ERE.
-rc_client_detail()
-{
-	local row
-	row=$(scn_rows "$OUT/clients.csv" | awk -F, -v e="$1" -v d="$2" \
-	    '$3 == e && $0 ~ d { print; exit }')
-	[ -n "$row" ] || { echo "no client event $1 matching /$2/"; return 1; }
-	printf '%s\n' "$row" | scn_show
-}
-
 scenario_check()
 {
 	window reset graceful
@@ -89,7 +79,7 @@ scenario_check()
 	    wire_order 'server:D' 'server:R'
 	check "... and no FIN from the server" wire_count server F -eq 0
 	check "the client reads the reply, then ECONNRESET" \
-	    rc_client_detail reset 'read [1-9][0-9]* B, then ECONNRESET'
+	    client_detail reset 'read [1-9][0-9]* B, then ECONNRESET'
 	check "no TIME_WAIT on the server side" rc_max server TIME_WAIT -eq 0
 	check "... nor on the client side: the RST ends both at once" \
 	    rc_max client TIME_WAIT -eq 0
@@ -104,7 +94,7 @@ scenario_check()
 	    wire_order 'server:D' 'server:F'
 	check "... and no RST at all" wire_count any R -eq 0
 	check "the client reads the reply, then EOF" \
-	    rc_client_detail eof 'read [1-9][0-9]* B, then EOF'
+	    client_detail eof 'read [1-9][0-9]* B, then EOF'
 	check "the client sits in CLOSE_WAIT until it closes" \
 	    kernel_seen client CLOSE_WAIT
 	check "the server, which closed first, holds TIME_WAIT" \
