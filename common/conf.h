@@ -1,7 +1,8 @@
 /*
  * Configuration: the directives of acceptd.conf(5), parsed, validated and
- * printed back in the same syntax.  acceptctl's "set" goes through conf_set,
- * so a value means the same thing in a file and on the control socket.
+ * printed back in the same syntax.  acceptctl's "set" goes through
+ * conf_set_settings, the parser's own code for a run-time directive, so a
+ * value means the same thing in a file and on the control socket.
  */
 #ifndef CONF_H
 #define CONF_H

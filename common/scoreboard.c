@@ -3,7 +3,6 @@
  */
 #include <sys/mman.h>
 
-#include <string.h>
 
 #include "scoreboard.h"
 
@@ -22,12 +21,6 @@ scoreboard_map(void)
 	if (p == MAP_FAILED)
 		return NULL;
 	return p;	/* anonymous memory starts zeroed: all slots empty */
-}
-
-void
-scoreboard_reset_slot(struct sb_worker *w)
-{
-	memset(w, 0, sizeof(*w));
 }
 
 const char *

@@ -50,7 +50,6 @@ struct scoreboard {
 
 /* Map the scoreboard before the first fork; NULL with errno on failure. */
 struct scoreboard	*scoreboard_map(void);
-void			 scoreboard_reset_slot(struct sb_worker *);
 const char		*scoreboard_state_name(enum worker_state);
 
 /* The whole daemon's accept-rate: take one token, or say when to retry. */

@@ -68,7 +68,6 @@ struct worker {
 	int			 chan;
 	int			 exclusive;	/* poll the listener EV_EXCLUSIVE */
 	int			 listening;	/* listener is in the loop */
-	int			 paused;
 	int			 stopping;
 	int			 throttled;	/* accept-rate or EMFILE backoff */
 	enum worker_state	 state;

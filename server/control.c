@@ -294,8 +294,10 @@ ctl_accept(struct ev_loop *loop, int fd, int events, void *arg)
 		refused = NULL;
 		if (getpeereid(cfd, &uid, &gid) == -1 ||
 		    (uid != 0 && uid != geteuid())) {
-			log_warnx("control: refused uid %d", (int)uid);
-			refused = "permission denied";
+			log_warnx("control: refused uid %d (only uid %d and root "
+			    "may control acceptd)", (int)uid, (int)geteuid());
+			refused = "permission denied (run acceptctl as the "
+			    "daemon's user or root)";
 		} else if (nclients - nrefused >= CTL_CLIENTS_MAX)
 			refused = "too many control clients";
 		if ((refused != NULL && nrefused >= CTL_REFUSED_MAX) ||

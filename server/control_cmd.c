@@ -440,7 +440,8 @@ static void
 cmd_sockets(struct ctl_client *c, int argc, char **argv)
 {
 	struct ctl_sockets	 cs;
-	const struct sockaddr_in *sin;
+	const union sockaddr_any *listen;
+	unsigned short		 port;
 	char			*buf, *cbuf = NULL, why[256];
 	size_t			 len, clen;
 	unsigned int		 q, l;
@@ -450,12 +451,14 @@ cmd_sockets(struct ctl_client *c, int argc, char **argv)
 	(void)argv;
 	memset(&cs, 0, sizeof(cs));
 	cs.json = c->json;
-	sin = (const struct sockaddr_in *)&master.conf.listen_addr;
+	listen = (const union sockaddr_any *)&master.conf.listen_addr;
+	port = ntohs(listen->sa.sa_family == AF_INET6 ?
+	    listen->sin6.sin6_port : listen->sin.sin_port);
 	if ((cs.conns = open_memstream(&cbuf, &clen)) == NULL) {
 		ctl_done(c, "out of memory");
 		return;
 	}
-	if (kview_sockets(ntohs(sin->sin_port), ctl_socket_one, &cs) == -1) {
+	if (kview_sockets(port, ctl_socket_one, &cs) == -1) {
 		fclose(cs.conns);
 		free(cbuf);
 		snprintf(why, sizeof(why), "socket list: %s", strerror(errno));
@@ -556,7 +559,7 @@ cmd_scale(struct ctl_client *c, int argc, char **argv)
 	struct slot	*s;
 	const char	*errstr;
 	char		 why[128];
-	int		 n, i, before[CONF_WORKERS_MAX];
+	int		 n, i, ran[CONF_WORKERS_MAX], wanted[CONF_WORKERS_MAX];
 
 	(void)argc;
 	n = strtonum(argv[1], 1, CONF_WORKERS_MAX, &errstr);
@@ -567,13 +570,15 @@ cmd_scale(struct ctl_client *c, int argc, char **argv)
 		return;
 	}
 	if (master.stopping) {
-		ctl_done(c, "stopping");
+		ctl_done(c, "acceptd is stopping; scale refused");
 		return;
 	}
 	if ((w = ctl_wait_new(c, CHAN_STOP)) == NULL)
 		return;
-	for (i = 0; i < CONF_WORKERS_MAX; i++)
-		before[i] = master.slot[i].pid;
+	for (i = 0; i < CONF_WORKERS_MAX; i++) {
+		ran[i] = master.slot[i].pid != 0;
+		wanted[i] = master.slot[i].wanted;
+	}
 	master_scale(n);
 	for (i = 0; i < CONF_WORKERS_MAX; i++) {
 		s = &master.slot[i];
@@ -582,10 +587,9 @@ cmd_scale(struct ctl_client *c, int argc, char **argv)
 		 * wanted again: it is replaced once it exits); retired ones
 		 * the answer to their STOP: they stopped accepting.
 		 */
-		if ((before[i] == 0 && s->pid != 0) ||
-		    (s->wanted && s->retiring))
+		if ((!ran[i] && s->pid != 0) || (s->wanted && s->retiring))
 			ctl_wait_ready(w, s);
-		else if (before[i] != 0 && !s->wanted && s->stop_seq != 0) {
+		else if (wanted[i] && !s->wanted && s->stop_seq != 0) {
 			w->seq[i] = s->stop_seq;
 			w->waiting[i] = 1;
 			w->pending++;
@@ -629,8 +633,8 @@ cmd_stop(struct ctl_client *c, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
+	c->closing = 1;		/* close once "ok" is out */
 	ctl_done(c, NULL);
-	c->closing = 1;
 	master_stop();
 }
 

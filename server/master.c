@@ -247,6 +247,17 @@ master_spawn(struct slot *s)
 	log_debug("worker %d started as pid %d", s->id, (int)pid);
 }
 
+/* A slot nobody runs in any more: its reuseport queue must go too. */
+static void
+master_slot_release(struct slot *s)
+{
+	atomic_store(&master.sb->worker[s->id].state, WORKER_EMPTY);
+	if (s->listen_fd != -1) {
+		close(s->listen_fd);
+		s->listen_fd = -1;
+	}
+}
+
 static void
 master_describe_exit(int status, char *buf, size_t len)
 {
@@ -284,11 +295,7 @@ master_worker_exited(struct slot *s, int status)
 	}
 	s->retiring = 0;
 	if (master.stopping || !s->wanted) {
-		atomic_store(&master.sb->worker[s->id].state, WORKER_EMPTY);
-		if (s->listen_fd != -1) {
-			close(s->listen_fd);
-			s->listen_fd = -1;
-		}
+		master_slot_release(s);
 		if (WIFSIGNALED(status) || WEXITSTATUS(status) != 0)
 			log_warnx("worker %d (pid %d) %s", s->id, s->last_pid,
 			    how);
@@ -375,7 +382,9 @@ master_scale(int n)
 			s->wanted = 0;
 			s->stop_seq = 0;
 			ev_timer_stop(master.loop, &s->respawn);
-			if (s->pid != 0 && !s->retiring) {
+			if (s->pid == 0)	/* waiting to respawn: no more */
+				master_slot_release(s);
+			else if (!s->retiring) {
 				s->retiring = 1;
 				s->stop_seq = master_send(s, CHAN_STOP, timeout);
 			}
@@ -469,6 +478,11 @@ master_reload(char *why, size_t len)
 	FILE		*f;
 	int		 n;
 
+	if (master.stopping) {
+		snprintf(why, len, "acceptd is stopping; reload ignored");
+		log_warnx("%s", why);
+		return -1;
+	}
 	if ((f = open_memstream(&errs, &errlen)) == NULL) {
 		snprintf(why, len, "reload: %s", strerror(errno));
 		return -1;

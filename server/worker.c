@@ -49,7 +49,7 @@ worker_update(struct worker *w)
 
 	if (w->stopping)
 		state = WORKER_EXITING;
-	else if (w->paused)
+	else if (w->set.paused)
 		state = WORKER_PAUSED;
 	else if (w->nconns >= (uint32_t)w->set.max_connections)
 		state = WORKER_FULL;
@@ -208,8 +208,6 @@ worker_set(struct worker *w, char *line, char *reply, size_t len)
 	*value++ = '\0';
 	if (conf_set_settings(&w->set, line, value, reply, len) == -1)
 		return -1;
-	if (strcmp(line, "paused") == 0)
-		w->paused = w->set.paused;
 	if (w->set.reading != old.reading)
 		TAILQ_FOREACH(c, &w->conns, lru)
 			conn_update_interest(c);
@@ -231,8 +229,7 @@ worker_command(struct worker *w, struct chan_msg *m, char *reply, size_t len)
 		return worker_set(w, m->payload, reply, len);
 	case CHAN_PAUSE:
 	case CHAN_RESUME:
-		w->paused = m->type == CHAN_PAUSE;
-		w->set.paused = w->paused;
+		w->set.paused = m->type == CHAN_PAUSE;
 		return 0;
 	case CHAN_DROP:
 		return worker_drop(w, m->payload, reply, len);
@@ -395,7 +392,6 @@ worker_main(int id, const struct conf *conf, const struct settings *set,
 	w->chan = WORKER_CHANNEL_FD;
 	w->exclusive = conf->accept == ACCEPT_EXCLUSIVE;
 	w->set = *set;
-	w->paused = set->paused;
 	w->shutdown_timeout_ms = conf->shutdown_timeout_ms;
 	w->sb = sb;
 	w->me = &sb->worker[id];

@@ -4,6 +4,7 @@
  * answers lines ending in "ok" or "error: ...".
  */
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include <err.h>
@@ -19,6 +20,7 @@
 
 #define EXIT_REFUSED	1	/* the daemon said no, or bad usage */
 #define EXIT_NODAEMON	2	/* nobody answered on the socket */
+#define ANSWER_SECONDS	10	/* the daemon answers well within this */
 
 enum reply_kind { REPLY_ONCE, REPLY_STREAM, REPLY_LOCAL };
 
@@ -86,6 +88,16 @@ command_lookup(const char *word)
 	exit(EXIT_REFUSED);
 }
 
+/* A stopped or wedged daemon must not hang a script for ever. */
+static void
+answer_timeout(int fd, int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
+		err(EXIT_NODAEMON, "setsockopt SO_RCVTIMEO");
+}
+
 static FILE *
 connect_daemon(void)
 {
@@ -107,6 +119,7 @@ connect_daemon(void)
 		    strerror(errno));
 		exit(EXIT_NODAEMON);
 	}
+	answer_timeout(fd, ANSWER_SECONDS);
 	if ((f = fdopen(fd, "r+")) == NULL)
 		err(EXIT_NODAEMON, "fdopen");
 	setvbuf(f, NULL, _IOLBF, 0);
@@ -137,7 +150,7 @@ read_answer(FILE *f, FILE *out)
 	ssize_t	 n;
 	int	 status = EXIT_NODAEMON;
 
-	while ((n = getline(&line, &cap, f)) != -1) {
+	while (errno = 0, (n = getline(&line, &cap, f)) != -1) {
 		if (strcmp(line, "ok\n") == 0) {
 			status = 0;
 			break;
@@ -150,7 +163,12 @@ read_answer(FILE *f, FILE *out)
 		if (out != NULL)
 			fputs(line, out);
 	}
-	if (status == EXIT_NODAEMON)
+	if (status == EXIT_NODAEMON && interrupted)
+		fprintf(stderr, "acceptctl: interrupted\n");
+	else if (status == EXIT_NODAEMON && errno == EAGAIN)
+		fprintf(stderr, "acceptctl: no answer from acceptd at %s within "
+		    "%d s\n", socket_path, ANSWER_SECONDS);
+	else if (status == EXIT_NODAEMON)
 		fprintf(stderr, "acceptctl: acceptd closed the connection at "
 		    "%s before answering\n", socket_path);
 	free(line);
@@ -173,6 +191,7 @@ stream(FILE *f)
 
 	if ((status = read_answer(f, stdout)) != 0)
 		return status;
+	answer_timeout(fileno(f), 0);	/* a quiet stream is not an error */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while (!interrupted && getline(&line, &cap, f) != -1)
 		fputs(line, stdout);
@@ -192,7 +211,8 @@ watch_interval(const char *arg)
 	if (errstr == NULL)
 		return s * 1000;
 	if (conf_parse_duration(arg, &ms, &why) == -1 || ms == 0)
-		errx(EXIT_REFUSED, "watch: bad interval \"%s\"", arg);
+		errx(EXIT_REFUSED, "watch: bad interval \"%s\" (give seconds, "
+		    "or a duration such as 500ms or 2s)", arg);
 	return ms;
 }
 
