@@ -153,12 +153,6 @@ conf_close_name(enum close_mode mode)
 	return conf_enum_name(conf_close_names, 4, mode);
 }
 
-const char *
-conf_log_level_name(enum log_level level)
-{
-	return conf_enum_name(conf_log_level_names, 4, level);
-}
-
 /* The directory must hold the control socket, whose path is short. */
 void
 conf_default_dir(char *buf, size_t len)

@@ -79,7 +79,6 @@ int	 conf_format_setting(const struct settings *, const char *name,
 const char	*conf_accept_name(enum accept_mode);
 const char	*conf_protocol_name(enum protocol);
 const char	*conf_close_name(enum close_mode);
-const char	*conf_log_level_name(enum log_level);
 
 /*
  * Per-user safe defaults for the control socket and pidfile, the same rule

@@ -17,18 +17,13 @@
 #include "conf.h"
 #include "ev.h"
 #include "scoreboard.h"
+#include "sockaddr.h"
 
 #define ACCEPTD_VERSION	"0.1"
 #define WORKER_RBUF	(64 * 1024)	/* one read buffer per worker */
 #define WORKER_LISTEN_FD	3	/* where a worker finds its sockets */
 #define WORKER_CHANNEL_FD	4
 #define WORKER_REPLIES_MAX	32	/* answers held for a full channel */
-
-union sockaddr_any {
-	struct sockaddr		sa;
-	struct sockaddr_in	sin;
-	struct sockaddr_in6	sin6;
-};
 
 /* Connection flags. */
 #define CONN_EOF		0x01	/* the peer's FIN was read */
@@ -70,6 +65,8 @@ struct worker {
 	int			 listening;	/* listener is in the loop */
 	int			 stopping;
 	int			 throttled;	/* accept-rate or EMFILE backoff */
+	int			 accept_errno;	/* logged; quiet until it clears */
+	unsigned long		 accept_errors;	/* since it was logged */
 	enum worker_state	 state;
 	struct settings		 set;		/* this worker's own settings */
 	unsigned int		 shutdown_timeout_ms;
@@ -116,7 +113,6 @@ void	conn_delay_expire(struct ev_loop *, struct ev_timer *, void *);
 void	conn_update_interest(struct conn *);
 int	conn_is_idle(const struct conn *);
 int	conn_in_close_wait(const struct conn *);
-int	sockaddr_format(const union sockaddr_any *, char *, size_t);
 
 /* master.c */
 void	master_init(struct conf *, const char *path, int foreground);

@@ -5,7 +5,6 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,24 +22,6 @@ static int	conn_flush(struct conn *);
 static int	conn_reply(struct conn *, const char *, size_t);
 static int	conn_peer_eof(struct conn *);
 static int	conn_error(struct conn *, const char *);
-
-int
-sockaddr_format(const union sockaddr_any *sa, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN];
-
-	if (sa->sa.sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &sa->sin6.sin6_addr, host, sizeof(host));
-		return snprintf(buf, len, "[%s]:%u", host,
-		    ntohs(sa->sin6.sin6_port));
-	}
-	if (sa->sa.sa_family == AF_INET) {
-		inet_ntop(AF_INET, &sa->sin.sin_addr, host, sizeof(host));
-		return snprintf(buf, len, "%s:%u", host,
-		    ntohs(sa->sin.sin_port));
-	}
-	return snprintf(buf, len, "-");
-}
 
 void
 conn_open(struct worker *w, int fd, const union sockaddr_any *peer)

@@ -19,6 +19,7 @@
 #include <vis.h>
 
 #include "control.h"
+#include "json.h"
 #include "log.h"
 #include "master.h"
 
@@ -232,22 +233,6 @@ ctl_done(struct ctl_client *c, const char *error)
 	else
 		ctl_printf(c, "ok\n");
 	ctl_flush(c);
-}
-
-/* Print a string as a JSON string. */
-void
-json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
 }
 
 /* Commands build their body in a memstream, then hand it over at once. */
@@ -673,7 +658,7 @@ static void
 ctl_trace_line(const char *line)
 {
 	struct ctl_client	*c, *next;
-	char			 t[32], peer[64], event[32], rest[CHAN_PAYLOAD_MAX];
+	char			 t[32], peer[SOCKADDR_STRLEN], event[32], rest[CHAN_PAYLOAD_MAX];
 	char			*buf = NULL;
 	size_t			 len;
 	int			 worker, n;
@@ -694,11 +679,11 @@ ctl_trace_line(const char *line)
 				continue;
 			fprintf(f, "{\"time\":%s,\"worker\":%d,\"conn\":%u,"
 			    "\"peer\":", t, worker, conn);
-			json_str(f, peer);
+			json_string(f, peer);
 			fprintf(f, ",\"event\":");
-			json_str(f, event);
+			json_string(f, event);
 			fprintf(f, ",\"detail\":");
-			json_str(f, rest);
+			json_string(f, rest);
 			fprintf(f, "}\n");
 			ctl_send_body(c, f, &buf, &len);
 		}

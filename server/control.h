@@ -62,7 +62,6 @@ extern const size_t		ctl_ncmds;
 void	ctl_printf(struct ctl_client *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	ctl_done(struct ctl_client *, const char *error);
-void	json_str(FILE *, const char *);
 FILE	*ctl_body(char **, size_t *);
 void	ctl_send_body(struct ctl_client *, FILE *, char **, size_t *);
 void	ctl_trace_start(struct ctl_client *);

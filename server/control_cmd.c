@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "json.h"
 #include "kview.h"
 #include "master.h"
 
@@ -129,7 +130,7 @@ ctl_status_json(FILE *f, int all)
 	    "\"generation\":%u},\"listen\":{\"address\":", (int)getpid(),
 	    (unsigned long long)(ev_clock_ms() - master.started_ms) / 1000,
 	    master.stopping ? "true" : "false", master.seq);
-	json_str(f, master.conf.listen);
+	json_string(f, master.conf.listen);
 	fprintf(f, ",\"accept\":\"%s\",\"queue\":%u,\"backlog\":%u},"
 	    "\"workers\":[", conf_accept_name(master.conf.accept), q, l);
 	for (i = 0; i < CONF_WORKERS_MAX; i++) {
@@ -369,9 +370,9 @@ cmd_config(struct ctl_client *c, int argc, char **argv)
 				continue;
 			*value++ = '\0';
 			fprintf(f, "%s", first ? "" : ",");
-			json_str(f, line);
+			json_string(f, line);
 			fputc(':', f);
-			json_str(f, value);
+			json_string(f, value);
 			first = 0;
 		}
 		fputs("}\n", f);
@@ -393,7 +394,7 @@ static void
 ctl_socket_one(const struct kview_socket *k, void *arg)
 {
 	struct ctl_sockets	*cs = arg;
-	char			 local[80], peer[80];
+	char			 local[SOCKADDR_STRLEN], peer[SOCKADDR_STRLEN];
 	const char		*side = k->side ? "client" : "server";
 
 	if (k->state <= 0 || k->state >= KV_NSTATES)
@@ -440,24 +441,20 @@ static void
 cmd_sockets(struct ctl_client *c, int argc, char **argv)
 {
 	struct ctl_sockets	 cs;
-	const union sockaddr_any *listen;
-	unsigned short		 port;
 	char			*buf, *cbuf = NULL, why[256];
 	size_t			 len, clen;
-	unsigned int		 q, l;
+	unsigned int		 q, l, port;
 	FILE			*f;
 
 	(void)argc;
 	(void)argv;
 	memset(&cs, 0, sizeof(cs));
 	cs.json = c->json;
-	listen = (const union sockaddr_any *)&master.conf.listen_addr;
-	port = ntohs(listen->sa.sa_family == AF_INET6 ?
-	    listen->sin6.sin6_port : listen->sin.sin_port);
 	if ((cs.conns = open_memstream(&cbuf, &clen)) == NULL) {
 		ctl_done(c, "out of memory");
 		return;
 	}
+	port = sockaddr_port((const union sockaddr_any *)&master.conf.listen_addr);
 	if (kview_sockets(port, ctl_socket_one, &cs) == -1) {
 		fclose(cs.conns);
 		free(cbuf);
@@ -474,7 +471,7 @@ cmd_sockets(struct ctl_client *c, int argc, char **argv)
 	ctl_listen_queue(NULL, &q, &l);
 	if (c->json) {
 		fprintf(f, "{\"listen\":{\"address\":");
-		json_str(f, master.conf.listen);
+		json_string(f, master.conf.listen);
 		fprintf(f, ",\"queue\":%u,\"backlog\":%u},\"states\":{", q, l);
 		ctl_state_counts(f, cs.server, 1);
 		fprintf(f, "},\"client_states\":{");

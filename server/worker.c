@@ -102,6 +102,44 @@ worker_may_accept(struct worker *w)
 	return 0;
 }
 
+/*
+ * Errors that belong to one connection, not to the listener: an interrupt,
+ * a client gone before accept, or (Linux, accept(2)) a network error
+ * pending on the new socket.  The next connection may be fine.
+ */
+static int
+worker_accept_retry(int error)
+{
+	switch (error) {
+	case EINTR:
+	case ECONNABORTED:
+	case EPERM:		/* a firewall rule refused it */
+	case EPROTO:
+	case ENOPROTOOPT:
+	case ENETDOWN:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+	case EHOSTUNREACH:
+	case EOPNOTSUPP:
+#ifdef ENONET
+	case ENONET:
+#endif
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The error was logged once; say how it ended rather than every retry. */
+static void
+worker_accept_recovered(struct worker *w)
+{
+	log_info("accepting again after %lu accept errors (%s)",
+	    w->accept_errors, strerror(w->accept_errno));
+	w->accept_errno = 0;
+	w->accept_errors = 0;
+}
+
 static void
 worker_accept(struct ev_loop *loop, int fd, int events, void *arg)
 {
@@ -120,27 +158,31 @@ worker_accept(struct ev_loop *loop, int fd, int events, void *arg)
 		len = sizeof(peer);
 		cfd = accept4(fd, &peer.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd != -1) {
+			if (w->accept_errno != 0)
+				worker_accept_recovered(w);
 			conn_open(w, cfd, &peer);
 			continue;
 		}
 		if (w->set.accept_rate > 0)
 			scoreboard_return_token(w->sb);
-		if (errno == EINTR || errno == ECONNABORTED)
+		if (worker_accept_retry(errno))
 			continue;
 		if (errno == EAGAIN) {
 			if (i == 0)
 				sb_add(&w->me->empty_accepts, 1);
 			break;
 		}
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-		    errno == ENOMEM) {
-			/* Spinning on a ready listener helps nobody. */
+		/*
+		 * Out of descriptors or memory, or something unexpected: the
+		 * listener stays ready, and spinning on it helps nobody.
+		 */
+		if (errno != w->accept_errno) {
+			w->accept_errno = errno;
 			log_warn("accept; pausing accepting for %d ms",
 			    EMFILE_BACKOFF_MS);
-			worker_throttle(w, EMFILE_BACKOFF_MS);
-			break;
 		}
-		log_warn("accept");
+		w->accept_errors++;
+		worker_throttle(w, EMFILE_BACKOFF_MS);
 		break;
 	}
 	worker_update(w);
@@ -149,7 +191,7 @@ worker_accept(struct ev_loop *loop, int fd, int events, void *arg)
 void
 worker_trace(struct worker *w, const struct conn *c, const char *fmt, ...)
 {
-	char		line[CHAN_PAYLOAD_MAX], peer[64];
+	char		line[CHAN_PAYLOAD_MAX], peer[SOCKADDR_STRLEN];
 	struct timespec	ts;
 	va_list		ap;
 	int		n;

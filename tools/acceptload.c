@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "ev.h"
+#include "json.h"
 #include "loadstats.h"
 
 #define LOAD_DEFAULT_PAYLOAD	"hello acceptd\n"
@@ -1312,21 +1313,6 @@ report_text(struct load *l, FILE *fp)
 	report_latency_text(fp, "connect", &l->connect_lat);
 	if (load_has_requests(l))
 		report_latency_text(fp, "request", &l->request_lat);
-}
-
-static void
-json_string(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(fp, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(fp, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, fp);
-	}
-	fputc('"', fp);
 }
 
 static void

@@ -452,7 +452,6 @@ test_enum_names(void)
 	is_str(conf_accept_name(ACCEPT_REUSEPORT), "reuseport", "accept name");
 	is_str(conf_protocol_name(PROTO_ONESHOT), "oneshot", "protocol name");
 	is_str(conf_close_name(CLOSE_NEVER), "never", "close name");
-	is_str(conf_log_level_name(LOGLEVEL_DEBUG), "debug", "level name");
 	is_str(conf_close_name((enum close_mode)99), "?", "out of range enum");
 }
 
