@@ -362,6 +362,24 @@ toolong:
 	return -1;
 }
 
+int
+conf_parse_duration_arg(const char *s, unsigned int *ms, const char **why)
+{
+	const char	*errstr;
+	long long	 sec;
+
+	sec = strtonum(s, 0, CONF_DURATION_MAX / 1000, &errstr);
+	if (errstr == NULL && s[0] >= '0' && s[0] <= '9') {
+		*ms = (unsigned int)(sec * 1000);
+		return 0;
+	}
+	if (errstr != NULL && strcmp(errstr, "too large") == 0) {
+		*why = "is too long (at most 1440m)";
+		return -1;
+	}
+	return conf_parse_duration(s, ms, why);
+}
+
 void
 conf_format_duration(unsigned int ms, char *buf, size_t len)
 {

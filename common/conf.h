@@ -92,6 +92,9 @@ void	 conf_default_pidfile(char *buf, size_t len);
 
 /* Durations as written in the file: "0", "250ms", "10s", "2m". */
 int	 conf_parse_duration(const char *, unsigned int *ms, const char **why);
+/* On a tools' command line a bare number is seconds as well: "5", "5s". */
+int	 conf_parse_duration_arg(const char *, unsigned int *ms,
+	    const char **why);
 void	 conf_format_duration(unsigned int ms, char *buf, size_t len);
 
 #endif

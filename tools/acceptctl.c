@@ -203,16 +203,11 @@ stream(FILE *f)
 static unsigned int
 watch_interval(const char *arg)
 {
-	const char	*why, *errstr;
+	const char	*why = "must be more than 0";
 	unsigned int	 ms;
-	long long	 s;
 
-	s = strtonum(arg, 1, 3600, &errstr);
-	if (errstr == NULL)
-		return s * 1000;
-	if (conf_parse_duration(arg, &ms, &why) == -1 || ms == 0)
-		errx(EXIT_REFUSED, "watch: bad interval \"%s\" (give seconds, "
-		    "or a duration such as 500ms or 2s)", arg);
+	if (conf_parse_duration_arg(arg, &ms, &why) == -1 || ms == 0)
+		errx(EXIT_REFUSED, "watch: interval \"%s\" %s", arg, why);
 	return ms;
 }
 

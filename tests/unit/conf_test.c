@@ -271,6 +271,35 @@ struct duration_case {
 };
 
 static void
+check_durations(const struct duration_case *cases, size_t n,
+    int (*parse)(const char *, unsigned int *, const char **),
+    const char *what)
+{
+	const char	*why;
+	unsigned int	 ms;
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < n; i++) {
+		ms = 12345;
+		why = NULL;
+		rc = parse(cases[i].text, &ms, &why);
+		if (cases[i].ok) {
+			is_int(rc, 0, "%s \"%s\" parses", what, cases[i].text);
+			is_int(ms, cases[i].ms, "%s \"%s\" = %u ms", what,
+			    cases[i].text, cases[i].ms);
+		} else {
+			is_int(rc, -1, "%s \"%s\" refused", what,
+			    cases[i].text);
+			is_str(why, cases[i].why, "%s \"%s\": why", what,
+			    cases[i].text);
+			is_int(ms, 12345, "%s \"%s\": ms untouched", what,
+			    cases[i].text);
+		}
+	}
+}
+
+static void
 test_durations(void)
 {
 	static const struct duration_case cases[] = {
@@ -301,28 +330,34 @@ test_durations(void)
 		{ "184467440737095516160s", 0, 0,
 		    "is too long (at most 1440m)" },
 	};
-	const char	*why;
-	unsigned int	 ms;
-	size_t		 i;
-	int		 rc;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		ms = 12345;
-		why = NULL;
-		rc = conf_parse_duration(cases[i].text, &ms, &why);
-		if (cases[i].ok) {
-			is_int(rc, 0, "duration \"%s\" parses", cases[i].text);
-			is_int(ms, cases[i].ms, "duration \"%s\" = %u ms",
-			    cases[i].text, cases[i].ms);
-		} else {
-			is_int(rc, -1, "duration \"%s\" refused",
-			    cases[i].text);
-			is_str(why, cases[i].why, "duration \"%s\": why",
-			    cases[i].text);
-			is_int(ms, 12345, "duration \"%s\": ms untouched",
-			    cases[i].text);
-		}
-	}
+	check_durations(cases, sizeof(cases) / sizeof(cases[0]),
+	    conf_parse_duration, "duration");
+}
+
+/* The tools' rule: a bare number is seconds, the rest as in the file. */
+static void
+test_duration_args(void)
+{
+	static const struct duration_case cases[] = {
+		{ "0", 1, 0, NULL },
+		{ "5", 1, 5000, NULL },
+		{ "86400", 1, 86400000, NULL },
+		{ "250ms", 1, 250, NULL },
+		{ "2m", 1, 120000, NULL },
+		{ "86401", 0, 0, "is too long (at most 1440m)" },
+		{ "99999999999999999999", 0, 0, "is too long (at most 1440m)" },
+		{ "-5", 0, 0, "is not a duration (like 0, 250ms, 10s, 2m)" },
+		{ "+5", 0, 0, "is not a duration (like 0, 250ms, 10s, 2m)" },
+		{ " 5", 0, 0, "is not a duration (like 0, 250ms, 10s, 2m)" },
+		{ "", 0, 0, "is not a duration (like 0, 250ms, 10s, 2m)" },
+		{ "1.5", 0, 0, "must be a whole number (write 1500ms, not "
+		    "1.5s)" },
+		{ "5h", 0, 0, "has an unknown unit (use ms, s or m)" },
+	};
+
+	check_durations(cases, sizeof(cases) / sizeof(cases[0]),
+	    conf_parse_duration_arg, "argument");
 }
 
 static void
@@ -720,6 +755,7 @@ main(void)
 	test_shipped();
 	test_unreadable();
 	test_durations();
+	test_duration_args();
 	test_format_duration();
 	test_ranges();
 	test_enum_names();
