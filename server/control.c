@@ -429,42 +429,39 @@ ctl_process(struct ctl_client *c)
 
 /* Dispatch */
 
-/*
- * A command by name or prefix; a prefix means the first command in the
- * table that begins with it, and the table lists queries first ("st" is
- * status, "sto" is stop).
- */
-static const struct ctl_cmd *
-ctl_lookup(const char *word, char *why, size_t len)
+/* A command of common/ctlcmd.c by name or prefix, and what runs it. */
+static const struct ctl_handler *
+ctl_lookup(const char *word, const struct ctlcmd **cmd, char *why,
+    size_t len)
 {
 	size_t	i, n = strlen(word);
-	char	list[256] = "", shown[4 * CTL_SHOWN + 1];
+	char	list[256], shown[4 * CTL_SHOWN + 1];
 
-	for (i = 0; i < ctl_ncmds; i++)
-		if (strcmp(word, ctl_cmds[i].name) == 0)
-			return &ctl_cmds[i];
-	for (i = 0; i < ctl_ncmds; i++)
-		if (strncmp(word, ctl_cmds[i].name, n) == 0)
-			return &ctl_cmds[i];
-	for (i = 0; i < ctl_ncmds; i++) {
-		if (i > 0)
-			strlcat(list, ", ", sizeof(list));
-		strlcat(list, ctl_cmds[i].name, sizeof(list));
+	if ((*cmd = ctlcmd_find(word)) == NULL) {
+		ctlcmd_names(list, sizeof(list));
+		/* Junk is shown escaped, and only its start. */
+		strvisx(shown, word, n < CTL_SHOWN ? n : CTL_SHOWN,
+		    VIS_SAFE | VIS_OCTAL);
+		snprintf(why, len, "unknown command \"%s\"; valid commands "
+		    "are %s", shown, list);
+		return NULL;
 	}
-	/* Junk is shown escaped, and only its start. */
-	strvisx(shown, word, n < CTL_SHOWN ? n : CTL_SHOWN, VIS_SAFE | VIS_OCTAL);
-	snprintf(why, len, "unknown command \"%s\"; valid commands are %s",
-	    shown, list);
+	for (i = 0; i < ctl_nhandlers; i++)
+		if (strcmp((*cmd)->name, ctl_handlers[i].name) == 0)
+			return &ctl_handlers[i];
+	snprintf(why, len, "%s is acceptctl's own (it asks for status and "
+	    "sockets)", (*cmd)->name);
 	return NULL;
 }
 
 static void
 ctl_run(struct ctl_client *c, int argc, char **argv)
 {
-	const struct ctl_cmd	*cmd;
-	char			 why[512];
+	const struct ctl_handler	*h;
+	const struct ctlcmd		*cmd;
+	char				 why[512];
 
-	if ((cmd = ctl_lookup(argv[0], why, sizeof(why))) == NULL) {
+	if ((h = ctl_lookup(argv[0], &cmd, why, sizeof(why))) == NULL) {
 		ctl_done(c, why);
 		return;
 	}
@@ -474,7 +471,7 @@ ctl_run(struct ctl_client *c, int argc, char **argv)
 		return;
 	}
 	argv[0] = (char *)cmd->name;	/* a prefix becomes the name */
-	cmd->run(c, argc, argv);
+	h->run(c, argc, argv);
 }
 
 /* Waiting for the workers */

@@ -11,6 +11,7 @@
 
 #include "channel.h"
 #include "conf.h"
+#include "ctlcmd.h"
 #include "ev.h"
 
 #define CTL_LINE_MAX	4096
@@ -47,16 +48,14 @@ struct ctl_wait {
 	struct ev_timer		 timer;
 };
 
-struct ctl_cmd {
+/* What runs each command of common/ctlcmd.c that is not acceptctl's own. */
+struct ctl_handler {
 	const char	*name;
-	int		 min_args;
-	int		 max_args;
 	void		(*run)(struct ctl_client *, int, char **);
-	const char	*usage;
 };
 
-extern const struct ctl_cmd	ctl_cmds[];
-extern const size_t		ctl_ncmds;
+extern const struct ctl_handler	ctl_handlers[];
+extern const size_t		ctl_nhandlers;
 
 /* control.c: answering a client */
 void	ctl_printf(struct ctl_client *, const char *, ...)

@@ -32,24 +32,24 @@ static void	cmd_stop(struct ctl_client *, int, char **);
 static void	cmd_help(struct ctl_client *, int, char **);
 static void	cmd_version(struct ctl_client *, int, char **);
 
-const struct ctl_cmd ctl_cmds[] = {
-	{ "status",	0, 0, cmd_status,   "status" },
-	{ "workers",	0, 0, cmd_workers,  "workers" },
-	{ "pause",	0, 1, cmd_pause,    "pause [WORKER]" },
-	{ "resume",	0, 1, cmd_pause,    "resume [WORKER]" },
-	{ "set",	2, 3, cmd_set,      "set NAME VALUE [WORKER]" },
-	{ "config",	0, 0, cmd_config,   "config" },
-	{ "sockets",	0, 0, cmd_sockets,  "sockets" },
-	{ "counters",	0, 0, cmd_counters, "counters" },
-	{ "trace",	0, 0, cmd_trace,    "trace" },
-	{ "scale",	1, 1, cmd_scale,    "scale N" },
-	{ "drop",	1, 1, cmd_drop,     "drop close-wait|idle|all" },
-	{ "reload",	0, 0, cmd_reload,   "reload" },
-	{ "stop",	0, 0, cmd_stop,     "stop" },
-	{ "help",	0, 0, cmd_help,     "help" },
-	{ "version",	0, 0, cmd_version,  "version" },
+const struct ctl_handler ctl_handlers[] = {
+	{ "status",	cmd_status },
+	{ "workers",	cmd_workers },
+	{ "pause",	cmd_pause },
+	{ "resume",	cmd_pause },
+	{ "set",	cmd_set },
+	{ "config",	cmd_config },
+	{ "sockets",	cmd_sockets },
+	{ "counters",	cmd_counters },
+	{ "trace",	cmd_trace },
+	{ "scale",	cmd_scale },
+	{ "drop",	cmd_drop },
+	{ "reload",	cmd_reload },
+	{ "stop",	cmd_stop },
+	{ "help",	cmd_help },
+	{ "version",	cmd_version },
 };
-const size_t ctl_ncmds = sizeof(ctl_cmds) / sizeof(ctl_cmds[0]);
+const size_t ctl_nhandlers = sizeof(ctl_handlers) / sizeof(ctl_handlers[0]);
 
 static struct kview_counters	counters_at_start;
 
@@ -644,17 +644,20 @@ cmd_help(struct ctl_client *c, int argc, char **argv)
 	(void)argv;
 	if (c->json) {
 		ctl_printf(c, "{\"commands\":[");
-		for (i = 0; i < ctl_ncmds; i++)
+		for (i = 0; i < ctlcmd_count; i++)
 			ctl_printf(c, "%s\"%s\"", i ? "," : "",
-			    ctl_cmds[i].usage);
-		ctl_printf(c, ",\"watch [INTERVAL [COUNT]]\"]}\n");
+			    ctlcmd_table[i].usage);
+		ctl_printf(c, "]}\n");
 	} else {
 		ctl_printf(c, "commands (a prefix picks the first that "
 		    "matches; \"-j\" before one asks for JSON):\n");
-		for (i = 0; i < ctl_ncmds; i++)
-			ctl_printf(c, "  %s\n", ctl_cmds[i].usage);
-		ctl_printf(c, "  watch [INTERVAL [COUNT]]   (acceptctl: "
-		    "status and sockets again and again)\n");
+		for (i = 0; i < ctlcmd_count; i++)
+			if (ctlcmd_table[i].reply == CTLCMD_LOCAL)
+				ctl_printf(c, "  %s   (acceptctl: status and "
+				    "sockets again and again)\n",
+				    ctlcmd_table[i].usage);
+			else
+				ctl_printf(c, "  %s\n", ctlcmd_table[i].usage);
 	}
 	ctl_done(c, NULL);
 }

@@ -1,7 +1,8 @@
 /*
- * acceptctl: talk to a running acceptd over its control socket.  Commands
- * are a static table walked by prefix; the daemon does the work and
- * answers lines ending in "ok" or "error: ...".
+ * acceptctl: talk to a running acceptd over its control socket.  The
+ * commands and their arguments are checked against common/ctlcmd.c before
+ * connecting; the daemon does the work and answers lines ending in "ok" or
+ * "error: ...".
  */
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -17,40 +18,11 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "ctlcmd.h"
 
 #define EXIT_REFUSED	1	/* the daemon said no, or bad usage */
 #define EXIT_NODAEMON	2	/* nobody answered on the socket */
 #define ANSWER_SECONDS	10	/* the daemon answers well within this */
-
-enum reply_kind { REPLY_ONCE, REPLY_STREAM, REPLY_LOCAL };
-
-struct command {
-	const char	*name;
-	int		 min_args;
-	int		 max_args;
-	enum reply_kind	 kind;
-	const char	*usage;
-};
-
-static const struct command commands[] = {
-	{ "status",	0, 0, REPLY_ONCE,   "status" },
-	{ "workers",	0, 0, REPLY_ONCE,   "workers" },
-	{ "pause",	0, 1, REPLY_ONCE,   "pause [WORKER]" },
-	{ "resume",	0, 1, REPLY_ONCE,   "resume [WORKER]" },
-	{ "set",	2, 3, REPLY_ONCE,   "set NAME VALUE [WORKER]" },
-	{ "config",	0, 0, REPLY_ONCE,   "config" },
-	{ "sockets",	0, 0, REPLY_ONCE,   "sockets" },
-	{ "counters",	0, 0, REPLY_ONCE,   "counters" },
-	{ "trace",	0, 0, REPLY_STREAM, "trace" },
-	{ "watch",	0, 2, REPLY_LOCAL,  "watch [INTERVAL [COUNT]]" },
-	{ "scale",	1, 1, REPLY_ONCE,   "scale N" },
-	{ "drop",	1, 1, REPLY_ONCE,   "drop close-wait|idle|all" },
-	{ "reload",	0, 0, REPLY_ONCE,   "reload" },
-	{ "stop",	0, 0, REPLY_ONCE,   "stop" },
-	{ "help",	0, 0, REPLY_ONCE,   "help" },
-	{ "version",	0, 0, REPLY_ONCE,   "version" },
-};
-#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
 static const char	*socket_path;
 static int		 json;
@@ -63,29 +35,22 @@ usage(void)
 
 	fprintf(stderr, "usage: acceptctl [-j] [-s socket] command [args]\n"
 	    "commands (a prefix picks the first that matches):\n");
-	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(stderr, "  %s\n", commands[i].usage);
+	for (i = 0; i < ctlcmd_count; i++)
+		fprintf(stderr, "  %s\n", ctlcmd_table[i].usage);
 	exit(EXIT_REFUSED);
 }
 
-/* The same rule as the daemon's: a prefix is the first match in order. */
-static const struct command *
+static const struct ctlcmd *
 command_lookup(const char *word)
 {
-	size_t i, n = strlen(word);
+	const struct ctlcmd	*cmd;
+	char			 list[256];
 
-	for (i = 0; i < NCOMMANDS; i++)
-		if (strcmp(word, commands[i].name) == 0)
-			return &commands[i];
-	for (i = 0; i < NCOMMANDS; i++)
-		if (n > 0 && strncmp(word, commands[i].name, n) == 0)
-			return &commands[i];
-	fprintf(stderr, "acceptctl: unknown command \"%s\"; valid commands "
-	    "are", word);
-	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(stderr, "%s %s", i ? "," : "", commands[i].name);
-	fprintf(stderr, "\n");
-	exit(EXIT_REFUSED);
+	if ((cmd = ctlcmd_find(word)) != NULL)
+		return cmd;
+	ctlcmd_names(list, sizeof(list));
+	errx(EXIT_REFUSED, "unknown command \"%s\"; valid commands are %s",
+	    word, list);
 }
 
 /* A stopped or wedged daemon must not hang a script for ever. */
@@ -255,7 +220,7 @@ watch(int argc, char **argv)
 int
 main(int argc, char *argv[])
 {
-	const struct command	*cmd;
+	const struct ctlcmd	*cmd;
 	struct sigaction	 sa;
 	char			 path[PATH_MAX];
 	FILE			*f;
@@ -293,11 +258,12 @@ main(int argc, char *argv[])
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (cmd->kind == REPLY_LOCAL)
+	if (cmd->reply == CTLCMD_LOCAL)
 		return watch(argc, argv);
 	f = connect_daemon();
 	send_command(f, argc, argv);
-	status = cmd->kind == REPLY_STREAM ? stream(f) : read_answer(f, stdout);
+	status = cmd->reply == CTLCMD_STREAM ? stream(f) :
+	    read_answer(f, stdout);
 	fclose(f);
 	return status;
 }

@@ -6,7 +6,7 @@
 . tests/lib.sh
 need_cmd jq socat
 
-plan 38
+plan 39
 
 # raw: the lines of stdin sent as they are; the daemon's answer on stdout.
 raw()
@@ -66,9 +66,11 @@ else
 fi
 
 # --- the raw protocol ---
-out=$(printf 'status\nfoo\n\n-j version\nversion extra\nst\n' | raw)
-is "$(printf '%s\n' "$out" | grep -cE '^(ok|error: .+)$')" 6 \
-    "six lines in, six answers (ok or error: ...)"
+out=$(printf 'status\nfoo\n\n-j version\nversion extra\nwatch\nst\n' | raw)
+is "$(printf '%s\n' "$out" | grep -cE '^(ok|error: .+)$')" 7 \
+    "seven lines in, seven answers (ok or error: ...)"
+like "$out" "^error: watch is acceptctl's own" \
+    "watch sent to the daemon: an error saying it is acceptctl's"
 like "$(printf '%s\n' "$out" | sed -n 2p)" "^worker " \
     "status: table lines before ok"
 like "$out" 'error: unknown command "foo"; valid commands are status, workers' \
