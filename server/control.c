@@ -655,7 +655,8 @@ static void
 ctl_trace_line(const char *line)
 {
 	struct ctl_client	*c, *next;
-	char			 t[32], peer[SOCKADDR_STRLEN], event[32], rest[CHAN_PAYLOAD_MAX];
+	char			 t[32], peer[64], event[32];
+	char			 rest[CHAN_PAYLOAD_MAX];
 	char			*buf = NULL;
 	size_t			 len;
 	int			 worker, n;
@@ -690,9 +691,12 @@ ctl_trace_line(const char *line)
 	}
 }
 
-/* What the workers send the master: answers and trace lines. */
+/*
+ * What the workers send the master, all of it for the control side:
+ * answers to commands and trace lines.
+ */
 void
-master_channel(struct ev_loop *loop, int fd, int events, void *arg)
+control_channel(struct ev_loop *loop, int fd, int events, void *arg)
 {
 	struct slot	*s = arg;
 	struct chan_msg	 m;

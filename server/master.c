@@ -242,7 +242,7 @@ master_spawn(struct slot *s)
 	s->chan = fds[0];
 	s->started_ms = ev_clock_ms();
 	atomic_store(&master.sb->worker[s->id].pid, pid);
-	if (ev_set(master.loop, s->chan, EV_READ, master_channel, s) == -1)
+	if (ev_set(master.loop, s->chan, EV_READ, control_channel, s) == -1)
 		fatal("poll channel of worker %d", s->id);
 	log_debug("worker %d started as pid %d", s->id, (int)pid);
 }

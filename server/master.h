@@ -57,6 +57,6 @@ int	control_init(const char *path, char *why, size_t);
 void	control_start(struct ev_loop *);
 void	control_cleanup(void);
 void	control_worker_gone(struct slot *);
-void	master_channel(struct ev_loop *, int, int, void *);
+void	control_channel(struct ev_loop *, int, int, void *);
 
 #endif
