@@ -31,13 +31,13 @@ struct kview_request {
 	struct inet_diag_req_v2	req;
 };
 
-static int	nl_open(void);
-static int	nl_request(int, int, unsigned int);
-static int	nl_receive(int, unsigned int, unsigned short,
+static int	diag_open(void);
+static int	diag_request(int, int, unsigned int);
+static int	diag_receive(int, unsigned int, unsigned short,
 		    void (*)(const struct kview_socket *, void *), void *);
-static int	nl_message(const struct nlmsghdr *, unsigned short,
+static int	diag_message(const struct nlmsghdr *, unsigned short,
 		    void (*)(const struct kview_socket *, void *), void *);
-static void	sockaddr_fill(struct sockaddr_storage *, int, const __be32 *,
+static void	diag_addr(struct sockaddr_storage *, int, const __be32 *,
 		    __be16, unsigned int);
 static int	counters_file(const char *, const char *,
 		    struct kview_counters *, unsigned int *);
@@ -82,11 +82,11 @@ kview_sockets(unsigned short port,
 		return -1;
 	}
 	/* A fresh socket per call: an error mid-dump leaves nothing behind. */
-	if ((fd = nl_open()) == -1)
+	if ((fd = diag_open()) == -1)
 		return -1;
 	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
-		if (nl_request(fd, families[i], i + 1) == -1 ||
-		    (n = nl_receive(fd, i + 1, port, fn, arg)) == -1) {
+		if (diag_request(fd, families[i], i + 1) == -1 ||
+		    (n = diag_receive(fd, i + 1, port, fn, arg)) == -1) {
 			saved = errno;
 			close(fd);
 			errno = saved;
@@ -99,7 +99,7 @@ kview_sockets(unsigned short port,
 }
 
 static int
-nl_open(void)
+diag_open(void)
 {
 	struct timeval	tv = { KVIEW_NLTIMEOUT, 0 };
 	int		fd, saved;
@@ -118,7 +118,7 @@ nl_open(void)
 }
 
 static int
-nl_request(int fd, int family, unsigned int seq)
+diag_request(int fd, int family, unsigned int seq)
 {
 	struct kview_request	r;
 	struct sockaddr_nl	kernel;
@@ -141,7 +141,7 @@ nl_request(int fd, int family, unsigned int seq)
 
 /* Reads datagrams until NLMSG_DONE; returns sockets matched or -1. */
 static int
-nl_receive(int fd, unsigned int seq, unsigned short port,
+diag_receive(int fd, unsigned int seq, unsigned short port,
     void (*fn)(const struct kview_socket *, void *), void *arg)
 {
 	union {
@@ -178,7 +178,7 @@ nl_receive(int fd, unsigned int seq, unsigned short port,
 		    h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_seq != seq)
 				continue;
-			if ((r = nl_message(h, port, fn, arg)) < 0)
+			if ((r = diag_message(h, port, fn, arg)) < 0)
 				return -1;
 			if (r == 2)
 				return count;
@@ -189,7 +189,7 @@ nl_receive(int fd, unsigned int seq, unsigned short port,
 
 /* One netlink message: -1 error, 0 skipped, 1 a matching socket, 2 done. */
 static int
-nl_message(const struct nlmsghdr *h, unsigned short port,
+diag_message(const struct nlmsghdr *h, unsigned short port,
     void (*fn)(const struct kview_socket *, void *), void *arg)
 {
 	const struct nlmsgerr		*e;
@@ -218,9 +218,9 @@ nl_message(const struct nlmsghdr *h, unsigned short port,
 	else
 		return 0;
 	s.state = d->idiag_state;
-	sockaddr_fill(&s.local, d->idiag_family, d->id.idiag_src,
+	diag_addr(&s.local, d->idiag_family, d->id.idiag_src,
 	    d->id.idiag_sport, d->id.idiag_if);
-	sockaddr_fill(&s.peer, d->idiag_family, d->id.idiag_dst,
+	diag_addr(&s.peer, d->idiag_family, d->id.idiag_dst,
 	    d->id.idiag_dport, d->id.idiag_if);
 	s.rqueue = d->idiag_rqueue;
 	s.wqueue = d->idiag_wqueue;
@@ -233,7 +233,7 @@ nl_message(const struct nlmsghdr *h, unsigned short port,
 
 /* Address and port arrive in network order, as sockaddrs want them. */
 static void
-sockaddr_fill(struct sockaddr_storage *ss, int family, const __be32 *addr,
+diag_addr(struct sockaddr_storage *ss, int family, const __be32 *addr,
     __be16 port, unsigned int ifindex)
 {
 	struct sockaddr_in	*sin;
