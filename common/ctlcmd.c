@@ -1,3 +1,4 @@
+/* The control commands both ends share; see ctlcmd.h. */
 #include <stdio.h>
 #include <string.h>
 

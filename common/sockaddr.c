@@ -1,3 +1,4 @@
+/* Socket addresses as text, for logs, trace lines and acceptctl. */
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
