@@ -248,6 +248,17 @@ t_bg()
 
 # --- sockets -------------------------------------------------------------
 
+# hold_client: a client that connects to $PORT and stays (20 s at most);
+# its pid (timeout's, which passes SIGTERM on to nc) in HOLDER_PID.
+# Disowned: killing it is no news.
+hold_client()
+{
+	timeout -k 1 20 nc -d 127.0.0.1 "$PORT" >/dev/null 2>&1 &
+	HOLDER_PID=$!
+	t_bg "$HOLDER_PID"
+	disown "$HOLDER_PID"
+}
+
 # A port nobody on 127.0.0.1 uses, below the ephemeral range so that no
 # outgoing connection takes it from us meanwhile.
 free_port()

@@ -7,16 +7,6 @@ need_cmd jq
 
 plan 14
 
-# A client that connects and stays; its pid (timeout's, which passes
-# SIGTERM on to nc) in $holder_pid.  Disowned: killing it is no news.
-holder()
-{
-	timeout -k 1 20 nc -d 127.0.0.1 "$PORT" >/dev/null 2>&1 &
-	holder_pid=$!
-	t_bg "$holder_pid"
-	disown "$holder_pid"
-}
-
 ok "acceptd starts with 1 worker, protocol echo" start_acceptd "$(base_conf)
 workers 1
 protocol echo
@@ -26,15 +16,15 @@ ok "set max-connections 1 exits 0" ctl set max-connections 1
 is "$(jctl '.workers[0].max_connections' workers)" 1 \
     "workers -j: max_connections 1"
 
-holder
-first=$holder_pid
+hold_client
+first=$HOLDER_PID
 wait_for '[ "$(jctl ".workers[0].connections" status)" = 1 ]' 3
 is "$(jctl '.workers[0].connections' status)" 1 "the first client is accepted"
 wait_for '[ "$(jctl ".workers[0].state" status)" = full ]' 2
 is "$(jctl '.workers[0].state' status)" full "the worker says it is full"
 
-holder
-second=$holder_pid
+hold_client
+second=$HOLDER_PID
 wait_for '[ "$(jctl .listen.queue sockets)" = 1 ]' 3
 is "$(jctl .listen.queue sockets)" 1 "the second client waits in the accept queue"
 is "$(jctl '.workers[0] | "\(.connections) \(.accepted)"' status)" "1 1" \
@@ -53,7 +43,7 @@ is "$(jctl .listen.queue sockets)" 0 "the queue is empty again"
 ok "the second client is still connected" alive "$second"
 
 ok "set max-connections 1024 exits 0" ctl set max-connections 1024
-holder
+hold_client
 wait_for '[ "$(jctl ".workers[0].connections" status)" = 2 ]' 3
 is "$(jctl '.workers[0].connections' status)" 2 \
     "with the cap raised, a third client is accepted at once"

@@ -9,13 +9,6 @@ need_cmd prlimit
 
 plan 12
 
-holder()
-{
-	timeout -k 1 20 nc -d 127.0.0.1 "$PORT" >/dev/null 2>&1 &
-	t_bg "$!"
-	disown "$!"
-}
-
 ok "acceptd starts with 1 worker" start_acceptd "$(base_conf)
 workers 1
 protocol echo
@@ -29,7 +22,7 @@ nfd=$(find "/proc/$wpid/fd" -mindepth 1 | wc -l)
 ok "the worker's descriptor limit lowered to $((nfd + 2))" \
     prlimit --nofile=$((nfd + 2)): --pid "$wpid"
 
-for _ in 1 2 3 4 5; do holder; done
+for _ in 1 2 3 4 5; do hold_client; done
 wait_for '[ "$(jctl ".workers[0].connections" status)" = 2 ]' 3
 is "$(jctl '.workers[0].connections' status)" 2 "two clients accepted"
 wait_for '[ "$(jctl .listen.queue sockets)" = 3 ]' 3
