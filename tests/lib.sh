@@ -241,6 +241,16 @@ worker_pid()
 	    '$2 == "acceptd:" && $3 == "worker" && $4 == n { print $1 }'
 }
 
+# kill_tree PID: SIGKILL to PID's children, then PID.  Background jobs run
+# under timeout(1); killing only timeout would leave its child running.
+kill_tree()
+{
+	local kids
+	kids=$(pgrep -P "$1" 2>/dev/null | tr "\n" " ")
+	# shellcheck disable=SC2086
+	kill -KILL $kids "$1" 2>/dev/null
+}
+
 t_bg()
 {
 	T_BG_PIDS="$T_BG_PIDS $1"
@@ -390,7 +400,7 @@ t_cleanup()
 	local st=$? p kids
 	trap - EXIT
 	for p in $T_BG_PIDS; do
-		kill -KILL "$p" 2>/dev/null
+		kill_tree "$p"
 	done
 	for p in $T_ALL_DAEMONS; do
 		alive "$p" || continue

@@ -252,6 +252,22 @@ scn_bg()
 	SCN_PIDS="$SCN_PIDS $1"
 }
 
+# scn_end PID: SIGTERM once, then SIGKILL to PID and its children if it
+# has not gone within a second.  Background tools run under timeout
+# --foreground: without it timeout follows each signal it passes on with
+# a SIGCONT, and a SIGCONT while LeakSanitizer stops the process at exit
+# cancels the stop it waits for, so the process spins on for ever.
+scn_end()
+{
+	local pid=$1 kids
+	alive "$pid" || return 0
+	kids=$(pgrep -P "$pid" 2>/dev/null | tr "\n" " ")
+	kill -TERM "$pid" 2>/dev/null || true
+	wait_for '! alive "$pid"' 1 && return 0
+	# shellcheck disable=SC2086
+	kill -KILL $kids "$pid" 2>/dev/null || true
+}
+
 # Wire: tcpdump writes the pcap packet by packet (-U; --immediate-mode, or
 # libpcap holds packets back up to a second); the text form is made from
 # the pcap afterwards, so nothing is parsed while it matters.
@@ -324,8 +340,8 @@ scn_kernel_start()
 # a status round trip after acceptctl's socket is up makes sure of that.
 scn_app_start()
 {
-	timeout "$SCN_MAX_S" "$ACCEPTCTL" -s "$CTL_SOCK" -j trace >"$RAW/app.jsonl" \
-	    2>"$RAW/trace.err" &
+	timeout --foreground "$SCN_MAX_S" "$ACCEPTCTL" -s "$CTL_SOCK" -j trace \
+	    >"$RAW/app.jsonl" 2>"$RAW/trace.err" &
 	SCN_TRACE_PID=$!
 	scn_bg $!
 	wait_for '[ -n "$(ss -Hxp 2>/dev/null | grep "pid=$SCN_TRACE_PID,")" ] ||
@@ -338,7 +354,7 @@ scn_recorders_stop()
 {
 	: >"$RAW/stop"
 	wait_for '! alive "$SCN_SAMPLER_PID"' 2 || kill "$SCN_SAMPLER_PID" 2>/dev/null || true
-	kill -TERM "$SCN_TRACE_PID" 2>/dev/null || true
+	scn_end "$SCN_TRACE_PID"
 	scn_wire_stop
 }
 
@@ -493,7 +509,7 @@ client_load()
 {
 	SCN_LOADS=$((SCN_LOADS + 1))
 	note "acceptload $*"
-	timeout "$SCN_MAX_S" "$ACCEPTLOAD" -h 127.0.0.1 -p "$PORT" -j "$@" \
+	timeout --foreground "$SCN_MAX_S" "$ACCEPTLOAD" -h 127.0.0.1 -p "$PORT" -j "$@" \
 	    >"$OUT/load-$SCN_LOADS.json" 2>"$RAW/load-$SCN_LOADS.err" &
 	scn_bg $!
 	LOAD_PID=$!
@@ -922,12 +938,9 @@ scn_cleanup()
 {
 	local p
 	for p in $SCN_PIDS; do
-		kill -TERM "$p" 2>/dev/null || true
+		scn_end "$p"
 	done
 	scn_stop_daemon
-	for p in $SCN_PIDS; do
-		wait_for '! alive "$p"' 1 || kill -KILL "$p" 2>/dev/null || true
-	done
 	SCN_PIDS=
 }
 
