@@ -115,7 +115,8 @@ int	conn_is_idle(const struct conn *);
 int	conn_in_close_wait(const struct conn *);
 
 /* master.c */
-void	master_init(struct conf *, const char *path, int foreground);
+void	master_init(struct conf *, const char *path, int foreground,
+	    int verbose);
 int	master_run(void);
 
 #endif

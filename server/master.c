@@ -127,7 +127,7 @@ master_drop_privileges(const char *user)
 
 /* Everything that can fail on the user's terminal happens here. */
 void
-master_init(struct conf *conf, const char *path, int foreground)
+master_init(struct conf *conf, const char *path, int foreground, int verbose)
 {
 	char	why[512];
 	pid_t	other;
@@ -136,6 +136,7 @@ master_init(struct conf *conf, const char *path, int foreground)
 	master.conf = *conf;
 	master.path = path;
 	master.foreground = foreground;
+	master.verbose = verbose;
 	master.listen_fd = -1;
 	master_runtime_dir(conf);
 	master.pidfh = pidfile_open(conf->pidfile, 0644, &other);
@@ -449,6 +450,8 @@ master_apply(struct conf *new)
 	master_keep("user", strcmp(new->user, cur->user) != 0);
 	cur->shutdown_timeout_ms = new->shutdown_timeout_ms;
 	cur->log_level = new->log_level;
+	if (master.verbose && cur->log_level < LOGLEVEL_DEBUG)
+		cur->log_level = LOGLEVEL_DEBUG;
 	log_set_level(cur->log_level);
 	if (new->workers != cur->workers)
 		master_scale(new->workers);

@@ -30,6 +30,7 @@ struct master {
 	struct conf	 conf;		/* running config, as a file would say */
 	const char	*path;
 	int		 foreground;
+	int		 verbose;	/* -v: debug whatever the file says */
 	struct ev_loop	*loop;
 	struct scoreboard *sb;
 	struct pidfh	*pidfh;

@@ -328,9 +328,12 @@ listening()
 # would itself be a client (and a CLOSE_WAIT under close-mode never).
 start_acceptd()
 {
+	: "${ACCEPTD_FLAGS:=}"
 	write_conf "$1"
 	: >"$ACCEPTD_LOG"
-	"$ACCEPTD" -d -f "$ACCEPTD_CONF" >"$T_DIR/stdout" 2>>"$ACCEPTD_LOG" &
+	# shellcheck disable=SC2086
+	"$ACCEPTD" -d $ACCEPTD_FLAGS -f "$ACCEPTD_CONF" >"$T_DIR/stdout" \
+	    2>>"$ACCEPTD_LOG" &
 	ACCEPTD_PID=$!
 	T_ALL_DAEMONS="$T_ALL_DAEMONS $ACCEPTD_PID"
 	if wait_for 'listening "$PORT" || ! alive "$ACCEPTD_PID"' 5 &&

@@ -4,7 +4,7 @@
 # shellcheck disable=SC2016,SC2119,SC2317
 . tests/lib.sh
 
-plan 14
+plan 16
 
 ok "acceptd starts with protocol http" start_acceptd "$(base_conf)
 workers 2
@@ -64,5 +64,21 @@ is "$(worker_pids | wc -l | tr -d ' ')" 2 "broken reload: still 2 workers"
 
 stop_acceptd TERM 5
 is "$ACCEPTD_STATUS" 0 "SIGTERM: exits 0"
+
+# -v means debug even when the file says otherwise, and a reload of that
+# file keeps it so.
+ACCEPTD_FLAGS=-v
+ok "acceptd -v starts with log-level warn in the file" start_acceptd \
+    "$(base_conf)
+workers 1
+log-level warn" || t_abort "acceptd -v did not start"
+kill -HUP "$ACCEPTD_PID"
+wait_for 'grep -q "reload" "$ACCEPTD_LOG"' 3
+kill -TERM "$(worker_pid 0)"
+wait_for 'grep -q "worker 0 started as pid" "$ACCEPTD_LOG" &&
+    [ "$(grep -c "worker 0 started as pid" "$ACCEPTD_LOG")" -ge 2 ]' 5
+is "$(grep -c "worker 0 started as pid" "$ACCEPTD_LOG")" 2 \
+    "after a reload, -v still logs debug lines (the respawn's)"
+stop_acceptd TERM 5
 
 done_testing
