@@ -21,8 +21,7 @@ BSD_LIBS   != pkg-config --libs libbsd-overlay 2>/dev/null || echo -lbsd
 
 CFLAGS	+= -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror \
 	   -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
-	   -Icommon -Iserver -Itools $(BSD_CFLAGS) \
-	   -DACCEPTD_CONF='"$(PREFIX)/etc/acceptd.conf"'
+	   -Icommon -Iserver -Itools $(BSD_CFLAGS)
 LDLIBS	+= $(BSD_LIBS)
 ifneq ($(SAN),)
 CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -55,6 +54,14 @@ all: $(PROGS) $(UNITS)
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# The default config file is compiled into acceptd.o, which is rebuilt
+# when PREFIX changes: the stamp is rewritten only then.
+$(O)/server/acceptd.o: CFLAGS += -DACCEPTD_CONF='"$(PREFIX)/etc/acceptd.conf"'
+$(O)/server/acceptd.o: $(O)/server/prefix.stamp
+$(O)/server/prefix.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' >$@
 
 $(LIB): $(LIB_SRCS:%.c=$(O)/%.o)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -120,7 +127,8 @@ install: all
 	    install -m 644 conf/acceptd.conf $(DESTDIR)$(PREFIX)/etc/acceptd.conf
 
 clean:
-	rm -rf .san .bench $(PROGS) $(LIB) $(UNITS) tests/kqueue/*.o
+	rm -rf .san .bench $(PROGS) $(LIB) $(UNITS) tests/kqueue/*.o server/prefix.stamp
 	find common server tools tests -name '*.[od]' -delete
 
-.PHONY: all check run bench deps deps-build deps-check deps-bench install clean
+FORCE:
+.PHONY: all check run bench deps deps-build deps-check deps-bench install clean FORCE
