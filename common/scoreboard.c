@@ -3,7 +3,6 @@
  */
 #include <sys/mman.h>
 
-
 #include "scoreboard.h"
 
 static const char *const state_names[WORKER_NSTATES] = {

@@ -1,4 +1,4 @@
-/* Socket addresses as text, for logs, trace lines and acceptctl. */
+/* Socket addresses as text, for the daemon's trace lines and sockets list. */
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>

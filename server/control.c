@@ -268,7 +268,7 @@ ctl_accept(struct ev_loop *loop, int fd, int events, void *arg)
 {
 	struct ctl_client	*c;
 	const char		*refused;
-	uid_t			 uid = (uid_t)-1;
+	uid_t			 uid;
 	gid_t			 gid;
 	int			 cfd;
 
@@ -277,6 +277,7 @@ ctl_accept(struct ev_loop *loop, int fd, int events, void *arg)
 	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC)) != -1) {
 		refused = NULL;
+		uid = (uid_t)-1;
 		if (getpeereid(cfd, &uid, &gid) == -1 ||
 		    (uid != 0 && uid != geteuid())) {
 			log_warnx("control: refused uid %d (only uid %d and root "
@@ -429,16 +430,16 @@ ctl_process(struct ctl_client *c)
 
 /* Dispatch */
 
-/* A command of common/ctlcmd.c by name or prefix, and what runs it. */
+/* A command of common/ctlproto.c by name or prefix, and what runs it. */
 static const struct ctl_handler *
-ctl_lookup(const char *word, const struct ctlcmd **cmd, char *why,
+ctl_lookup(const char *word, const struct ctlproto_cmd **cmd, char *why,
     size_t len)
 {
 	size_t	i, n = strlen(word);
 	char	list[256], shown[4 * CTL_SHOWN + 1];
 
-	if ((*cmd = ctlcmd_find(word)) == NULL) {
-		ctlcmd_names(list, sizeof(list));
+	if ((*cmd = ctlproto_find(word)) == NULL) {
+		ctlproto_names(list, sizeof(list));
 		/* Junk is shown escaped, and only its start. */
 		strvisx(shown, word, n < CTL_SHOWN ? n : CTL_SHOWN,
 		    VIS_SAFE | VIS_OCTAL);
@@ -458,7 +459,7 @@ static void
 ctl_run(struct ctl_client *c, int argc, char **argv)
 {
 	const struct ctl_handler	*h;
-	const struct ctlcmd		*cmd;
+	const struct ctlproto_cmd	*cmd;
 	char				 why[512];
 
 	if ((h = ctl_lookup(argv[0], &cmd, why, sizeof(why))) == NULL) {
@@ -632,8 +633,14 @@ control_worker_gone(struct slot *s)
 			continue;	/* its successor will say "ready" */
 		w->waiting[s->id] = 0;
 		w->pending--;
-		/* A worker told to stop has done what it was asked. */
-		if (w->type != CHAN_STOP)
+		/*
+		 * A worker told to stop has done what it was asked; one that
+		 * owed "ready" (seq 0) or any other answer has not.
+		 */
+		if (w->seq[s->id] == 0)
+			ctl_wait_fail(w, "worker %d %s", s->id,
+			    "exited before it was ready");
+		else if (w->type != CHAN_STOP)
 			ctl_wait_fail(w, "worker %d %s", s->id,
 			    "exited before answering");
 		if (w->pending == 0)

@@ -11,7 +11,7 @@
 
 #include "channel.h"
 #include "conf.h"
-#include "ctlcmd.h"
+#include "ctlproto.h"
 #include "ev.h"
 
 #define CTL_LINE_MAX	4096
@@ -48,7 +48,7 @@ struct ctl_wait {
 	struct ev_timer		 timer;
 };
 
-/* What runs each command of common/ctlcmd.c that is not acceptctl's own. */
+/* What runs each command of common/ctlproto.c but acceptctl's own. */
 struct ctl_handler {
 	const char	*name;
 	void		(*run)(struct ctl_client *, int, char **);

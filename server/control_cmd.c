@@ -644,20 +644,20 @@ cmd_help(struct ctl_client *c, int argc, char **argv)
 	(void)argv;
 	if (c->json) {
 		ctl_printf(c, "{\"commands\":[");
-		for (i = 0; i < ctlcmd_count; i++)
+		for (i = 0; i < ctlproto_ncmds; i++)
 			ctl_printf(c, "%s\"%s\"", i ? "," : "",
-			    ctlcmd_table[i].usage);
+			    ctlproto_cmds[i].usage);
 		ctl_printf(c, "]}\n");
 	} else {
 		ctl_printf(c, "commands (a prefix picks the first that "
 		    "matches; \"-j\" before one asks for JSON):\n");
-		for (i = 0; i < ctlcmd_count; i++)
-			if (ctlcmd_table[i].reply == CTLCMD_LOCAL)
+		for (i = 0; i < ctlproto_ncmds; i++)
+			if (ctlproto_cmds[i].reply == CTLPROTO_LOCAL)
 				ctl_printf(c, "  %s   (acceptctl: status and "
 				    "sockets again and again)\n",
-				    ctlcmd_table[i].usage);
+				    ctlproto_cmds[i].usage);
 			else
-				ctl_printf(c, "  %s\n", ctlcmd_table[i].usage);
+				ctl_printf(c, "  %s\n", ctlproto_cmds[i].usage);
 	}
 	ctl_done(c, NULL);
 }

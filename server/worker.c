@@ -134,7 +134,7 @@ worker_accept_retry(int error)
 static void
 worker_accept_recovered(struct worker *w)
 {
-	log_info("accepting again after %lu accept errors (%s)",
+	log_warnx("accepting again after %lu accept errors (%s)",
 	    w->accept_errors, strerror(w->accept_errno));
 	w->accept_errno = 0;
 	w->accept_errors = 0;

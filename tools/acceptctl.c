@@ -1,6 +1,6 @@
 /*
  * acceptctl: talk to a running acceptd over its control socket.  The
- * commands and their arguments are checked against common/ctlcmd.c before
+ * commands and their arguments are checked against common/ctlproto.c before
  * connecting; the daemon does the work and answers lines ending in "ok" or
  * "error: ...".
  */
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "conf.h"
-#include "ctlcmd.h"
+#include "ctlproto.h"
 
 #define EXIT_REFUSED	1	/* the daemon said no, or bad usage */
 #define EXIT_NODAEMON	2	/* nobody answered on the socket */
@@ -35,20 +35,20 @@ usage(void)
 
 	fprintf(stderr, "usage: acceptctl [-j] [-s socket] command [args]\n"
 	    "commands (a prefix picks the first that matches):\n");
-	for (i = 0; i < ctlcmd_count; i++)
-		fprintf(stderr, "  %s\n", ctlcmd_table[i].usage);
+	for (i = 0; i < ctlproto_ncmds; i++)
+		fprintf(stderr, "  %s\n", ctlproto_cmds[i].usage);
 	exit(EXIT_REFUSED);
 }
 
-static const struct ctlcmd *
+static const struct ctlproto_cmd *
 command_lookup(const char *word)
 {
-	const struct ctlcmd	*cmd;
+	const struct ctlproto_cmd	*cmd;
 	char			 list[256];
 
-	if ((cmd = ctlcmd_find(word)) != NULL)
+	if ((cmd = ctlproto_find(word)) != NULL)
 		return cmd;
-	ctlcmd_names(list, sizeof(list));
+	ctlproto_names(list, sizeof(list));
 	errx(EXIT_REFUSED, "unknown command \"%s\"; valid commands are %s",
 	    word, list);
 }
@@ -193,7 +193,8 @@ watch(int argc, char **argv)
 		ms = watch_interval(argv[1]);
 	if (argc > 2 && (count = strtonum(argv[2], 1, 1000000000,
 	    &errstr), errstr != NULL))
-		errx(EXIT_REFUSED, "watch: bad count \"%s\"", argv[2]);
+		errx(EXIT_REFUSED, "watch: count \"%s\" is %s (1 to "
+		    "1000000000)", argv[2], errstr);
 	f = connect_daemon();
 	for (i = 0; !interrupted && (count == 0 || i < count); i++) {
 		if (i > 0) {
@@ -220,11 +221,11 @@ watch(int argc, char **argv)
 int
 main(int argc, char *argv[])
 {
-	const struct ctlcmd	*cmd;
-	struct sigaction	 sa;
-	char			 path[PATH_MAX];
-	FILE			*f;
-	int			 ch, status;
+	const struct ctlproto_cmd	*cmd;
+	struct sigaction		 sa;
+	char				 path[PATH_MAX];
+	FILE				*f;
+	int				 ch, status;
 
 	while ((ch = getopt(argc, argv, "+js:")) != -1) {
 		switch (ch) {
@@ -258,11 +259,11 @@ main(int argc, char *argv[])
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (cmd->reply == CTLCMD_LOCAL)
+	if (cmd->reply == CTLPROTO_LOCAL)
 		return watch(argc, argv);
 	f = connect_daemon();
 	send_command(f, argc, argv);
-	status = cmd->reply == CTLCMD_STREAM ? stream(f) :
+	status = cmd->reply == CTLPROTO_STREAM ? stream(f) :
 	    read_answer(f, stdout);
 	fclose(f);
 	return status;

@@ -18,7 +18,7 @@
 #include "ev.h"
 #include "loadstats.h"
 
-#define ERRNO_COUNT_SLOTS	16
+#define LOADERRNO_SLOTS	16
 
 enum load_mode {
 	LOAD_MODE_HOLD,
@@ -44,9 +44,9 @@ enum client_state {
 };
 
 /* Errors by errno; once the slots are full the last takes any new errno. */
-struct errno_count {
-	int		 err[ERRNO_COUNT_SLOTS];
-	uint64_t	 n[ERRNO_COUNT_SLOTS];
+struct loaderrno {
+	int		 err[LOADERRNO_SLOTS];
+	uint64_t	 n[LOADERRNO_SLOTS];
 	size_t		 used;
 };
 
@@ -116,14 +116,14 @@ struct load {
 	uint64_t		 connect_refused;
 	uint64_t		 connect_reset;
 	uint64_t		 connect_timeout;
-	struct errno_count	 connect_errors;
+	struct loaderrno	 connect_errors;
 
 	uint64_t		 request_ok;
 	uint64_t		 request_reset;
 	uint64_t		 request_timeout;
 	uint64_t		 request_eof;
 	uint64_t		 request_bad;
-	struct errno_count	 request_errors;
+	struct loaderrno	 request_errors;
 
 	uint64_t		 peer_eof;
 	uint64_t		 peer_reset;
@@ -154,8 +154,8 @@ void		 report_text(const struct load *, FILE *);
 void		 report_json(const struct load *, FILE *);
 
 /* loaderrno.c: errors counted by errno, and their names. */
-void		 errno_count_add(struct errno_count *, int);
-uint64_t	 errno_count_total(const struct errno_count *);
-const char	*errno_name(int);
+void		 loaderrno_add(struct loaderrno *, int);
+uint64_t	 loaderrno_total(const struct loaderrno *);
+const char	*loaderrno_name(int);
 
 #endif

@@ -75,7 +75,7 @@ client_open(struct load *l)
 	    SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		e = errno;
-		errno_count_add(&l->connect_errors, e);
+		loaderrno_add(&l->connect_errors, e);
 		load_holdoff(l, e);
 		return;
 	}
@@ -262,7 +262,7 @@ client_connect_failed(struct client *c, int e)
 	else if (e == ETIMEDOUT)
 		l->connect_timeout++;
 	else
-		errno_count_add(&l->connect_errors, e);
+		loaderrno_add(&l->connect_errors, e);
 	load_holdoff(l, e);
 	client_close(c);
 }
@@ -335,7 +335,7 @@ client_request_failed(struct client *c, int e)
 	else if (e == ETIMEDOUT)
 		l->request_timeout++;
 	else
-		errno_count_add(&l->request_errors, e);
+		loaderrno_add(&l->request_errors, e);
 	client_close(c);
 }
 
@@ -505,7 +505,7 @@ client_drain(struct client *c)
 		else if (errno == ECONNRESET)
 			l->peer_reset++;
 		else
-			errno_count_add(&l->request_errors, errno);
+			loaderrno_add(&l->request_errors, errno);
 		client_close(c);
 		return;
 	}

@@ -9,7 +9,7 @@
 #include "acceptload.h"
 
 void
-errno_count_add(struct errno_count *ec, int e)
+loaderrno_add(struct loaderrno *ec, int e)
 {
 	size_t	 i;
 
@@ -18,8 +18,8 @@ errno_count_add(struct errno_count *ec, int e)
 			break;
 	if (i == ec->used) {
 		/* Full: the last slot takes every errno not seen before. */
-		if (ec->used == ERRNO_COUNT_SLOTS)
-			i = ERRNO_COUNT_SLOTS - 1;
+		if (ec->used == LOADERRNO_SLOTS)
+			i = LOADERRNO_SLOTS - 1;
 		else
 			ec->err[ec->used++] = e;
 	}
@@ -27,7 +27,7 @@ errno_count_add(struct errno_count *ec, int e)
 }
 
 uint64_t
-errno_count_total(const struct errno_count *ec)
+loaderrno_total(const struct loaderrno *ec)
 {
 	uint64_t	 n = 0;
 	size_t		 i;
@@ -39,7 +39,7 @@ errno_count_total(const struct errno_count *ec)
 
 /* The errnos a connect or a socket read or write can end with. */
 const char *
-errno_name(int e)
+loaderrno_name(int e)
 {
 	static char	 buf[16];
 

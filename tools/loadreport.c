@@ -15,8 +15,8 @@ static void		 report_format_us(uint64_t, char *, size_t);
 static void		 report_latency_text(FILE *, const char *,
 			    const struct loadstats *);
 static void		 report_errors_text(FILE *, const char *,
-			    const struct errno_count *);
-static void		 report_json_errors(FILE *, const struct errno_count *);
+			    const struct loaderrno *);
+static void		 report_json_errors(FILE *, const struct loaderrno *);
 static void		 report_json_latency(FILE *, const struct loadstats *);
 
 void
@@ -31,7 +31,7 @@ report_text(const struct load *l, FILE *fp)
 	    (unsigned long long)l->connect_refused,
 	    (unsigned long long)l->connect_reset,
 	    (unsigned long long)l->connect_timeout,
-	    (unsigned long long)errno_count_total(&l->connect_errors));
+	    (unsigned long long)loaderrno_total(&l->connect_errors));
 	report_errors_text(fp, "connect", &l->connect_errors);
 	if (l->o.mode != LOAD_MODE_HOLD && l->o.mode != LOAD_MODE_CONNECT_CLOSE)
 		fprintf(fp, "requests: %llu ok, %llu failed (%llu reset, "
@@ -100,7 +100,7 @@ static uint64_t
 report_request_failures(const struct load *l)
 {
 	return l->request_reset + l->request_timeout + l->request_eof +
-	    l->request_bad + errno_count_total(&l->request_errors);
+	    l->request_bad + loaderrno_total(&l->request_errors);
 }
 
 /* Requests per second in request mode, connections per second otherwise. */
@@ -152,7 +152,7 @@ report_latency_text(FILE *fp, const char *what, const struct loadstats *ls)
 }
 
 static void
-report_errors_text(FILE *fp, const char *what, const struct errno_count *ec)
+report_errors_text(FILE *fp, const char *what, const struct loaderrno *ec)
 {
 	size_t	 i;
 
@@ -161,19 +161,19 @@ report_errors_text(FILE *fp, const char *what, const struct errno_count *ec)
 	fprintf(fp, "%s errors:", what);
 	for (i = 0; i < ec->used; i++)
 		fprintf(fp, "%s %s %llu", i == 0 ? "" : ",",
-		    errno_name(ec->err[i]), (unsigned long long)ec->n[i]);
+		    loaderrno_name(ec->err[i]), (unsigned long long)ec->n[i]);
 	fprintf(fp, "\n");
 }
 
 static void
-report_json_errors(FILE *fp, const struct errno_count *ec)
+report_json_errors(FILE *fp, const struct loaderrno *ec)
 {
 	size_t	 i;
 
 	fputc('{', fp);
 	for (i = 0; i < ec->used; i++)
 		fprintf(fp, "%s\"%s\":%llu", i == 0 ? "" : ",",
-		    errno_name(ec->err[i]), (unsigned long long)ec->n[i]);
+		    loaderrno_name(ec->err[i]), (unsigned long long)ec->n[i]);
 	fputc('}', fp);
 }
 

@@ -19,6 +19,7 @@ wpid=$(worker_pid 0)
 # Room for exactly two more descriptors in the worker (the soft limit
 # only, so that it can be raised again).
 nfd=$(find "/proc/$wpid/fd" -mindepth 1 | wc -l)
+soft=$(awk '/^Max open files/ { print $4 }' "/proc/$wpid/limits")
 ok "the worker's descriptor limit lowered to $((nfd + 2))" \
     prlimit --nofile=$((nfd + 2)): --pid "$wpid"
 
@@ -44,7 +45,7 @@ ok "no busy loop: $n wake-ups in $ms ms" test $((n * 1000 / ms)) -le 30
 is "$(grep -c "pausing accepting" "$ACCEPTD_LOG")" 1 \
     "the error is logged once, not at every try"
 
-ok "the limit raised again" prlimit --nofile=1024: --pid "$wpid"
+ok "the limit back to $soft" prlimit --nofile="$soft": --pid "$wpid"
 wait_for '[ "$(jctl ".workers[0].connections" status)" = 5 ]' 3
 is "$(jctl '.workers[0].connections' status)" 5 \
     "the three waiting clients are accepted"

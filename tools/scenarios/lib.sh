@@ -336,6 +336,13 @@ scn_kernel_start()
 	SCN_SAMPLER_PID=$!
 }
 
+scn_tracer_connected()
+{
+	local child
+	child=$(pgrep -P "$SCN_TRACE_PID" 2>/dev/null | head -n 1)
+	[ -n "$child" ] && ss -Hxp 2>/dev/null | grep -q "pid=$child,"
+}
+
 # The trace stream is subscribed once the master has read the command;
 # a status round trip after acceptctl's socket is up makes sure of that.
 scn_app_start()
@@ -344,8 +351,8 @@ scn_app_start()
 	    >"$RAW/app.jsonl" 2>"$RAW/trace.err" &
 	SCN_TRACE_PID=$!
 	scn_bg $!
-	wait_for '[ -n "$(ss -Hxp 2>/dev/null | grep "pid=$SCN_TRACE_PID,")" ] ||
-	    ! alive "$SCN_TRACE_PID"' 2 || true
+	# $! is timeout's pid; the socket is its child's.
+	wait_for 'scn_tracer_connected || ! alive "$SCN_TRACE_PID"' 2 || true
 	ctl_quiet status >/dev/null 2>&1 || true
 	alive "$SCN_TRACE_PID" || echo "$EPOCHREALTIME,client,trace: acceptctl trace exited: $(head -c 200 "$RAW/trace.err")" >>"$RAW/notes.csv"
 }

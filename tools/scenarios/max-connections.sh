@@ -95,7 +95,7 @@ scenario_check()
 	check "c2 and c3 wait in the kernel's accept queue (queue 2)" kernel_queue -eq 2
 	check "3 server-side sockets ESTABLISHED: 1 accepted, 2 queued" \
 	    kernel_count server ESTABLISHED -eq 3
-	check "status -j: worker 0 is \"full\" with 1 connection" mc_status_seen "full 1"
+	check "-j status: worker 0 is \"full\" with 1 connection" mc_status_seen "full 1"
 	window c1close c2close
 	check "c1 closes: acceptd closes it, then accepts c2 at once" mc_at_once c1 c2 100
 	check "the queue went down to 1" kernel_queue -eq 1
