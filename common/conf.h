@@ -14,16 +14,16 @@
 
 #define CONF_WORKERS_MAX	256
 
-enum accept_mode	{ ACCEPT_SHARED, ACCEPT_EXCLUSIVE, ACCEPT_REUSEPORT };
-enum protocol		{ PROTO_HTTP, PROTO_ECHO, PROTO_ONESHOT, PROTO_DISCARD };
-enum close_mode		{ CLOSE_GRACEFUL, CLOSE_RESET, CLOSE_HALF, CLOSE_NEVER };
-enum log_level		{ LOGLEVEL_ERROR, LOGLEVEL_WARN, LOGLEVEL_INFO, LOGLEVEL_DEBUG };
+enum accept_mode { ACCEPT_SHARED, ACCEPT_EXCLUSIVE, ACCEPT_REUSEPORT };
+enum protocol { PROTO_HTTP, PROTO_ECHO, PROTO_ONESHOT, PROTO_DISCARD };
+enum close_mode { CLOSE_GRACEFUL, CLOSE_RESET, CLOSE_HALF, CLOSE_NEVER };
+enum log_level { LOGLEVEL_ERROR, LOGLEVEL_WARN, LOGLEVEL_INFO, LOGLEVEL_DEBUG };
 
 /* What a worker can be told to change while it runs ("acceptctl set"). */
 struct settings {
 	int		accept_batch;		/* 1..1024 */
 	int		max_connections;	/* per worker, 1..1048576 */
-	int		accept_rate;		/* per second, whole daemon, 0 = none */
+	int		accept_rate;		/* /s, whole daemon; 0 none */
 	int		paused;			/* 0, 1 */
 	enum protocol	protocol;
 	enum close_mode	close_mode;
@@ -34,7 +34,7 @@ struct settings {
 
 struct conf {
 	struct settings		set;
-	char			listen[128];	/* as written: ADDR:PORT, [ADDR6]:PORT */
+	char			listen[128];	/* ADDR:PORT or [ADDR6]:PORT */
 	struct sockaddr_storage	listen_addr;
 	socklen_t		listen_len;
 	int			backlog;	/* 0..65535 */
@@ -67,7 +67,7 @@ int	 conf_set(struct conf *, const char *name, const char *value,
 int	 conf_set_settings(struct settings *, const char *name,
 	    const char *value, char *err, size_t errlen);
 int	 conf_is_runtime(const char *name);	/* settable by acceptctl set */
-const char *conf_runtime_name(int i);	/* the i-th of those, NULL past the end */
+const char *conf_runtime_name(int i);	/* the i-th of those, or NULL */
 
 /* Print every directive in config syntax; the output parses again. */
 void	 conf_print(FILE *, const struct conf *);

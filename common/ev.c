@@ -112,7 +112,8 @@ ev_loop_new(int size_hint)
 	loop->heapsize = 64;
 	loop->heap = calloc(loop->heapsize + 1, sizeof(*loop->heap));
 	if (loop->fired == NULL || loop->heap == NULL ||
-	    ev_fds_grow(loop, size_hint - 1) == -1 || backend_init(loop) == -1) {
+	    ev_fds_grow(loop, size_hint - 1) == -1 ||
+	    backend_init(loop) == -1) {
 		free(loop->fired);
 		free(loop->heap);
 		free(loop->fds);
@@ -418,8 +419,8 @@ ev_heap_down(struct ev_loop *loop, unsigned int i)
 	unsigned int	 child;
 
 	while ((child = i * 2) <= loop->nheap) {
-		if (child < loop->nheap &&
-		    loop->heap[child + 1]->deadline < loop->heap[child]->deadline)
+		if (child < loop->nheap && loop->heap[child + 1]->deadline <
+		    loop->heap[child]->deadline)
 			child++;
 		if (loop->heap[child]->deadline >= t->deadline)
 			break;

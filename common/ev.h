@@ -43,13 +43,15 @@ const char	*ev_backend_name(void);
  * interest before close(fd).  Changes made from a callback take effect at
  * once: an fd whose interest was removed gets no more callbacks this round.
  */
-int		 ev_set(struct ev_loop *, int fd, int events, ev_io_cb *, void *);
+int		 ev_set(struct ev_loop *, int fd, int events, ev_io_cb *,
+		    void *);
 int		 ev_get(struct ev_loop *, int fd);
 /* Before close(fd) when nothing else shares the file: no system call. */
 void		 ev_forget(struct ev_loop *, int fd);
 
 void		 ev_timer_init(struct ev_timer *, ev_timer_cb *, void *);
-void		 ev_timer_start(struct ev_loop *, struct ev_timer *, uint64_t ms);
+void		 ev_timer_start(struct ev_loop *, struct ev_timer *,
+		    uint64_t ms);
 void		 ev_timer_stop(struct ev_loop *, struct ev_timer *);
 int		 ev_timer_armed(const struct ev_timer *);
 

@@ -25,7 +25,8 @@ backend_init(struct ev_loop *loop)
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return -1;
 	b->events = calloc(loop->maxevents, sizeof(*b->events));
-	if (b->events == NULL || (b->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+	if (b->events == NULL ||
+	    (b->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
 		free(b->events);
 		free(b);
 		return -1;
@@ -52,7 +53,8 @@ backend_epoll_events(int mask)
 	uint32_t	 events = 0;
 
 	if (mask & EV_READ)
-		events |= (mask & EV_EXCLUSIVE) ? EPOLLIN : EPOLLIN | EPOLLRDHUP;
+		events |= (mask & EV_EXCLUSIVE) ? EPOLLIN :
+		    EPOLLIN | EPOLLRDHUP;
 	if (mask & EV_WRITE)
 		events |= EPOLLOUT;
 	if (mask & EV_EXCLUSIVE)

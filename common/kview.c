@@ -7,7 +7,8 @@
 #include "kview.h"
 
 const struct kview_counter_name kview_counter_names[KVIEW_NCOUNTERS] = {
-	{ "ListenOverflows", offsetof(struct kview_counters, listen_overflows) },
+	{ "ListenOverflows",
+	    offsetof(struct kview_counters, listen_overflows) },
 	{ "ListenDrops", offsetof(struct kview_counters, listen_drops) },
 	{ "TCPReqQFullDrop", offsetof(struct kview_counters, reqq_full_drop) },
 	{ "TCPReqQFullDoCookies",

@@ -31,7 +31,7 @@ struct sb_worker {
 	_Atomic uint64_t generation;	/* last settings message applied */
 	sb_counter	wakeups;	/* listener readiness events */
 	sb_counter	accepts;
-	sb_counter	empty_accepts;	/* wakeups that found nothing: the herd */
+	sb_counter	empty_accepts;	/* wakeups that found nothing */
 	sb_counter	active;		/* open connections now (a gauge) */
 	sb_counter	closed;
 	sb_counter	peer_eofs;
@@ -43,7 +43,7 @@ struct sb_worker {
 
 struct scoreboard {
 	_Atomic int		trace;		/* someone listens to trace */
-	_Atomic uint64_t	rate_interval_ns; /* accept-rate as 1e9/rate; 0 = off */
+	_Atomic uint64_t	rate_interval_ns; /* 1e9 / accept-rate; 0 off */
 	_Atomic uint64_t	rate_next_ns;	/* next accept allowed (GCRA) */
 	struct sb_worker	worker[CONF_WORKERS_MAX];
 };

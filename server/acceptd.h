@@ -30,7 +30,7 @@
 #define CONN_CLOSE_AFTER	0x02	/* close once the output is sent */
 #define CONN_DELAYED		0x04	/* reply held for response-delay */
 #define CONN_HALF		0x08	/* our FIN sent, waiting for theirs */
-#define CONN_DONE		0x10	/* oneshot: request read, stop reading */
+#define CONN_DONE		0x10	/* oneshot: request read, no more */
 
 /*
  * A connection costs this struct and nothing else while idle: input and
@@ -40,17 +40,17 @@ struct conn {
 	int			 fd;
 	uint32_t		 id;
 	struct worker		*worker;
-	TAILQ_ENTRY(conn)	 lru;		/* all conns, oldest activity first */
+	TAILQ_ENTRY(conn)	 lru;		/* oldest activity first */
 	TAILQ_ENTRY(conn)	 delayq;	/* while CONN_DELAYED */
-	uint64_t		 active_ms;	/* last activity, for idle-timeout */
-	uint64_t		 due_ms;	/* when a delayed reply goes out */
-	uint64_t		 skip;		/* request body bytes to discard */
+	uint64_t		 active_ms;	/* for idle-timeout */
+	uint64_t		 due_ms;	/* a delayed reply goes out */
+	uint64_t		 skip;		/* body bytes to discard */
 	char			*in;		/* partial request */
 	char			*out;		/* unsent reply */
 	uint32_t		 in_len;
 	uint32_t		 out_len;
 	uint32_t		 out_off;
-	uint8_t			 protocol;	/* enum protocol, fixed at accept */
+	uint8_t			 protocol;	/* enum protocol */
 	uint8_t			 flags;
 	union sockaddr_any	 peer;
 };
@@ -61,11 +61,11 @@ struct worker {
 	int			 id;
 	int			 lfd;
 	int			 chan;
-	int			 exclusive;	/* poll the listener EV_EXCLUSIVE */
+	int			 exclusive;	/* EV_EXCLUSIVE listener */
 	int			 listening;	/* listener is in the loop */
 	int			 stopping;
-	int			 throttled;	/* accept-rate or EMFILE backoff */
-	int			 accept_errno;	/* logged; quiet until it clears */
+	int			 throttled;	/* by rate or EMFILE */
+	int			 accept_errno;	/* logged, until it clears */
 	unsigned long		 accept_errors;	/* since it was logged */
 	enum worker_state	 state;
 	struct settings		 set;		/* this worker's own settings */

@@ -226,7 +226,8 @@ conn_flush(struct conn *c)
 		if (n == -1) {
 			if (errno != EAGAIN)
 				return conn_error(c, "write");
-			conn_update_interest(c);	/* may come from a timer */
+			/* Called from a timer too: say what to wait for. */
+			conn_update_interest(c);
 			return 0;
 		}
 		sb_add(&w->me->bytes_out, n);
@@ -306,7 +307,8 @@ conn_http(struct conn *c, char *buf, size_t len)
 		c->skip = req.content_length;
 	}
 	if (off < len) {
-		if (c->in == NULL && (c->in = malloc(HTTP_HEADER_MAX)) == NULL) {
+		if (c->in == NULL &&
+		    (c->in = malloc(HTTP_HEADER_MAX)) == NULL) {
 			conn_free(c, "out of memory");
 			return -1;
 		}

@@ -24,7 +24,7 @@
 #include "master.h"
 
 #define CTL_CLIENTS_MAX	64
-#define CTL_REFUSED_MAX	256		/* refused clients awaiting their close */
+#define CTL_REFUSED_MAX	256		/* refused clients not yet closed */
 #define CTL_REFUSED_MS	1000		/* how long one may take to read why */
 #define CTL_OUT_MAX	(1024 * 1024)	/* a reader this far behind is cut */
 #define CTL_ACK_MS	3000		/* workers answer within this */
@@ -35,7 +35,8 @@
 static TAILQ_HEAD(, ctl_client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
 static int			 nclients, nrefused, ntracers;
 static int			 ctl_fd = -1;
-static char			 ctl_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static char			 ctl_path[sizeof(
+				    ((struct sockaddr_un *)0)->sun_path)];
 static struct ev_loop		*ctl_loop;
 static struct ev_timer		 ctl_accept_timer;
 
@@ -187,7 +188,8 @@ ctl_write(struct ctl_client *c, const char *data, size_t len)
 		c->out_len -= c->out_off;
 		c->out_off = 0;
 	}
-	if (c->out_len + len > c->out_cap) {	/* doubling: trace is a stream */
+	/* Grows by doubling: trace is a stream. */
+	if (c->out_len + len > c->out_cap) {
 		cap = c->out_cap ? c->out_cap : 4096;
 		while (cap < c->out_len + len)
 			cap *= 2;
@@ -280,8 +282,9 @@ ctl_accept(struct ev_loop *loop, int fd, int events, void *arg)
 		uid = (uid_t)-1;
 		if (getpeereid(cfd, &uid, &gid) == -1 ||
 		    (uid != 0 && uid != geteuid())) {
-			log_warnx("control: refused uid %d (only uid %d and root "
-			    "may control acceptd)", (int)uid, (int)geteuid());
+			log_warnx("control: refused uid %d (only uid %d and "
+			    "root may control acceptd)", (int)uid,
+			    (int)geteuid());
 			refused = "permission denied (run acceptctl as the "
 			    "daemon's user or root)";
 		} else if (nclients - nrefused >= CTL_CLIENTS_MAX)

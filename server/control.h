@@ -22,8 +22,8 @@ struct ctl_client {
 	int			 trace;		/* streaming trace lines */
 	int			 discarding;	/* rest of an overlong line */
 	int			 closing;	/* close once output is sent */
-	int			 dead;		/* close at the end of this event */
-	const char		*refused;	/* told why; closed after a line */
+	int			 dead;		/* close after this event */
+	const char		*refused;	/* told why, then closed */
 	struct ev_timer		 refused_timer;
 	size_t			 in_len;
 	char			 in[CTL_LINE_MAX];

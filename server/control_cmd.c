@@ -140,8 +140,9 @@ ctl_status_json(FILE *f, int all)
 		w = &master.sb->worker[i];
 		fprintf(f, "%s{\"id\":%d,\"pid\":%d,\"state\":\"%s\","
 		    "\"connections\":%llu,\"accepted\":%llu,\"wakeups\":%llu,"
-		    "\"empty_accepts\":%llu,\"sleeps\":%llu", first ? "" : ",", i,
-		    (int)s->pid, scoreboard_state_name(atomic_load(&w->state)),
+		    "\"empty_accepts\":%llu,\"sleeps\":%llu",
+		    first ? "" : ",", i, (int)s->pid,
+		    scoreboard_state_name(atomic_load(&w->state)),
 		    (unsigned long long)sb_get(&w->active),
 		    (unsigned long long)sb_get(&w->accepts),
 		    (unsigned long long)sb_get(&w->wakeups),
@@ -454,7 +455,8 @@ cmd_sockets(struct ctl_client *c, int argc, char **argv)
 		ctl_done(c, "out of memory");
 		return;
 	}
-	port = sockaddr_port((const union sockaddr_any *)&master.conf.listen_addr);
+	port = sockaddr_port(
+	    (const union sockaddr_any *)&master.conf.listen_addr);
 	if (kview_sockets(port, ctl_socket_one, &cs) == -1) {
 		fclose(cs.conns);
 		free(cbuf);
@@ -602,8 +604,8 @@ cmd_drop(struct ctl_client *c, int argc, char **argv)
 	int		 i;
 
 	(void)argc;
-	if (strcmp(argv[1], "close-wait") != 0 && strcmp(argv[1], "idle") != 0 &&
-	    strcmp(argv[1], "all") != 0) {
+	if (strcmp(argv[1], "close-wait") != 0 &&
+	    strcmp(argv[1], "idle") != 0 && strcmp(argv[1], "all") != 0) {
 		ctl_done(c, "usage: drop close-wait|idle|all");
 		return;
 	}

@@ -216,7 +216,8 @@ master_spawn(struct slot *s)
 		if (s->listen_fd == -1 && (s->listen_fd = listen_open(
 		    &master.conf, 1, why, sizeof(why))) == -1) {
 			log_warnx("worker %d: %s", s->id, why);
-			ev_timer_start(master.loop, &s->respawn, RESPAWN_MAX_MS);
+			ev_timer_start(master.loop, &s->respawn,
+			    RESPAWN_MAX_MS);
 			return;
 		}
 		lfd = s->listen_fd;
@@ -383,11 +384,12 @@ master_scale(int n)
 			s->wanted = 0;
 			s->stop_seq = 0;
 			ev_timer_stop(master.loop, &s->respawn);
-			if (s->pid == 0)	/* waiting to respawn: no more */
+			if (s->pid == 0)	/* was waiting to respawn */
 				master_slot_release(s);
 			else if (!s->retiring) {
 				s->retiring = 1;
-				s->stop_seq = master_send(s, CHAN_STOP, timeout);
+				s->stop_seq = master_send(s, CHAN_STOP,
+				    timeout);
 			}
 		}
 	}

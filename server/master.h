@@ -18,7 +18,7 @@ struct slot {
 	int		 chan;		/* master's end, -1 when none */
 	int		 listen_fd;	/* reuseport: this slot's own socket */
 	int		 wanted;	/* below "workers": keep one running */
-	int		 retiring;	/* told to stop by scale, not yet gone */
+	int		 retiring;	/* told to stop by scale, not gone */
 	uint32_t	 stop_seq;	/* of that STOP message */
 	uint64_t	 started_ms;
 	unsigned int	 backoff_ms;
@@ -27,7 +27,7 @@ struct slot {
 };
 
 struct master {
-	struct conf	 conf;		/* running config, as a file would say */
+	struct conf	 conf;		/* running config, as in a file */
 	const char	*path;
 	int		 foreground;
 	int		 verbose;	/* -v: debug whatever the file says */

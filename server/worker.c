@@ -219,8 +219,8 @@ worker_drop(struct worker *w, const char *what, char *reply, size_t len)
 	int		 idle = strcmp(what, "idle") == 0;
 
 	if (!all && !idle && strcmp(what, "close-wait") != 0) {
-		snprintf(reply, len, "drop: \"%.64s\" is not one of close-wait, "
-		    "idle, all", what);
+		snprintf(reply, len, "drop: \"%.64s\" is not one of "
+		    "close-wait, idle, all", what);
 		return -1;
 	}
 	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {

@@ -131,8 +131,8 @@ read_answer(FILE *f, FILE *out)
 	if (status == EXIT_NODAEMON && interrupted)
 		fprintf(stderr, "acceptctl: interrupted\n");
 	else if (status == EXIT_NODAEMON && errno == EAGAIN)
-		fprintf(stderr, "acceptctl: no answer from acceptd at %s within "
-		    "%d s\n", socket_path, ANSWER_SECONDS);
+		fprintf(stderr, "acceptctl: no answer from acceptd at %s "
+		    "within %d s\n", socket_path, ANSWER_SECONDS);
 	else if (status == EXIT_NODAEMON)
 		fprintf(stderr, "acceptctl: acceptd closed the connection at "
 		    "%s before answering\n", socket_path);

@@ -277,7 +277,8 @@ test_ipv4(void)
 	struct sockaddr_in		*sin;
 	unsigned short			 port;
 	unsigned int			 q = 99, l = 0, want;
-	int				 lfd, c[NCLIENTS], cport[NCLIENTS], i, n;
+	int				 lfd, i, n;
+	int				 c[NCLIENTS], cport[NCLIENTS];
 
 	if ((lfd = listener(AF_INET, "127.0.0.1", &port)) == -1) {
 		ok(0, "listen on 127.0.0.1: %s", strerror(errno));
