@@ -115,7 +115,7 @@ opts_option(struct load_opts *o, struct opts_given *given, int ch,
 {
 	switch (ch) {
 	case 'c':
-		o->concurrency = opts_number(arg, 1, 1000000, "concurrency");
+		o->concurrency = opts_number(arg, 1, 1000000, "-c concurrency");
 		given->concurrency = 1;
 		break;
 	case 'd':
@@ -131,7 +131,7 @@ opts_option(struct load_opts *o, struct opts_given *given, int ch,
 		given->payload = arg;
 		break;
 	case 'n':
-		o->count = opts_number(arg, 1, LLONG_MAX, "count");
+		o->count = opts_number(arg, 1, LLONG_MAX, "-n count");
 		given->count = 1;
 		break;
 	case 'P':
@@ -139,13 +139,13 @@ opts_option(struct load_opts *o, struct opts_given *given, int ch,
 		break;
 	case 'p':
 		o->port = arg;
-		opts_number(arg, 1, 65535, "port");
+		opts_number(arg, 1, 65535, "-p port");
 		break;
 	case 'q':
 		o->quiet = 1;
 		break;
 	case 'r':
-		o->rate = opts_number(arg, 0, 10000000, "rate");
+		o->rate = opts_number(arg, 0, 10000000, "-r rate");
 		break;
 	case 'T':
 		o->request_timeout_ms = opts_duration(arg,
@@ -169,7 +169,8 @@ opts_number(const char *s, long long min, long long max, const char *what)
 	v = strtonum(s, min, max, &errstr);
 	if (errstr != NULL)
 		errx(1, "%s \"%s\" is %s (allowed %lld to %lld)", what, s,
-		    errstr, min, max);
+		    strcmp(errstr, "invalid") == 0 ? "not a number" : errstr,
+		    min, max);
 	return (uint64_t)v;
 }
 
