@@ -26,6 +26,7 @@ T_COUNT=0
 T_FAILED=0
 T_PLANNED=
 T_DIR=
+T_BIN=
 T_BG_PIDS=
 ACCEPTD_PID=
 ACCEPTD_STATUS=
@@ -251,6 +252,20 @@ kill_tree()
 	kill -KILL $kids "$1" 2>/dev/null
 }
 
+# binaries_for_others: copies of acceptd and acceptctl that another user
+# can run, in OTHERS_ACCEPTD and OTHERS_ACCEPTCTL, whatever T_DIR's mode.
+# The tree itself may be out of their reach (a clone in a 0700 folder such
+# as mktemp -d makes).
+binaries_for_others()
+{
+	T_BIN=$(mktemp -d "${TMPDIR:-/tmp}/acceptd-bin.XXXXXX") ||
+	    bail_out "mktemp failed"
+	chmod 0755 "$T_BIN"
+	cp "$ACCEPTD" "$ACCEPTCTL" "$T_BIN/"
+	OTHERS_ACCEPTD=$T_BIN/${ACCEPTD##*/}
+	OTHERS_ACCEPTCTL=$T_BIN/${ACCEPTCTL##*/}
+}
+
 t_bg()
 {
 	T_BG_PIDS="$T_BG_PIDS $1"
@@ -422,6 +437,7 @@ t_cleanup()
 			rm -rf "$T_DIR"
 		fi
 	fi
+	[ -z "$T_BIN" ] || rm -rf "$T_BIN"
 	exit "$st"
 }
 

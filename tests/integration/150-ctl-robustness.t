@@ -42,7 +42,8 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 		run_bounded 5 setpriv --reuid=nobody --regid="$(id -gn nobody)" \
 		    --clear-groups "$@"
 	}
-	out=$(as_nobody "$ACCEPTCTL" -s "$CTL_SOCK" status 2>&1)
+	binaries_for_others
+	out=$(as_nobody "$OTHERS_ACCEPTCTL" -s "$CTL_SOCK" status 2>&1)
 	st=$?
 	is "$st" 2 "nobody, socket as created: acceptctl cannot connect (exit 2)"
 	like "$out" "Permission denied" "and says 'Permission denied'"
@@ -54,7 +55,7 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	st=$?
 	is "$st:${out%% (*}" "0:error: permission denied" \
 	    "nobody through an open socket: 'error: permission denied (...)', then closed"
-	out=$(as_nobody "$ACCEPTCTL" -s "$CTL_SOCK" status 2>&1)
+	out=$(as_nobody "$OTHERS_ACCEPTCTL" -s "$CTL_SOCK" status 2>&1)
 	st=$?
 	is "$st" 1 "nobody's acceptctl: refused by the daemon (exit 1)"
 	like "$out" "permission denied" "and says 'permission denied'"

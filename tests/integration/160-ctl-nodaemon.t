@@ -58,28 +58,29 @@ if [ "$(id -u)" -ne 0 ] || ! id nobody >/dev/null 2>&1; then
 fi
 as_nobody=(setpriv --reuid=nobody --regid="$(id -gn nobody)" --clear-groups)
 chmod 0711 "$T_DIR"
+binaries_for_others
 xdg=$T_DIR/xdg
 mkdir -m 0700 "$xdg"
 chown nobody "$xdg"
 noreach "nobody, no -s, no daemon: exit 2" \
-    "${as_nobody[@]}" env XDG_RUNTIME_DIR="$xdg" "$ACCEPTCTL" status
+    "${as_nobody[@]}" env XDG_RUNTIME_DIR="$xdg" "$OTHERS_ACCEPTCTL" status
 like "$err" "$xdg/acceptd/acceptd\.sock" \
     "the message names \$XDG_RUNTIME_DIR/acceptd/acceptd.sock"
 
 printf 'listen 127.0.0.1:%s\nworkers 1\nshutdown-timeout 1s\n' "$PORT" \
     >"$T_DIR/nobody.conf"
-"${as_nobody[@]}" env XDG_RUNTIME_DIR="$xdg" "$ACCEPTD" -d -f "$T_DIR/nobody.conf" \
+"${as_nobody[@]}" env XDG_RUNTIME_DIR="$xdg" "$OTHERS_ACCEPTD" -d -f "$T_DIR/nobody.conf" \
     >/dev/null 2>"$T_DIR/nobody.log" &
 npid=$!
 t_bg "$npid"
 wait_for 'test -S "$xdg/acceptd/acceptd.sock" || ! alive "$npid"' 5
 ok "acceptd as nobody puts its socket at the default path" \
     test -S "$xdg/acceptd/acceptd.sock" || diag_file "$T_DIR/nobody.log"
-out=$(run_bounded 5 "${as_nobody[@]}" env XDG_RUNTIME_DIR="$xdg" "$ACCEPTCTL" status 2>&1)
+out=$(run_bounded 5 "${as_nobody[@]}" env XDG_RUNTIME_DIR="$xdg" "$OTHERS_ACCEPTCTL" status 2>&1)
 st=$?
 is "$st" 0 "acceptctl as nobody, no -s, finds it"
 like "$out" "^master pid $npid\b" "and talks to that daemon"
-run_bounded 5 "${as_nobody[@]}" env XDG_RUNTIME_DIR="$xdg" "$ACCEPTCTL" stop >/dev/null 2>&1
+run_bounded 5 "${as_nobody[@]}" env XDG_RUNTIME_DIR="$xdg" "$OTHERS_ACCEPTCTL" stop >/dev/null 2>&1
 if wait_for '! alive "$npid"' 5; then
 	wait "$npid"
 	is "$?" 0 "stop: that daemon exits 0"
