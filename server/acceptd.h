@@ -64,7 +64,6 @@ struct worker {
 	int			 exclusive;	/* EV_EXCLUSIVE listener */
 	int			 listening;	/* listener is in the loop */
 	int			 stopping;
-	int			 throttled;	/* by rate or EMFILE */
 	int			 accept_errno;	/* logged, until it clears */
 	unsigned long		 accept_errors;	/* since it was logged */
 	enum worker_state	 state;

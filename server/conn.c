@@ -213,6 +213,19 @@ conn_reply(struct conn *c, const char *data, size_t len)
 	return 0;
 }
 
+/*
+ * After a reply: once nothing is held, end the connection if it was to
+ * end after this reply; otherwise wait for what comes next.
+ */
+static int
+conn_settle(struct conn *c, const char *why)
+{
+	if ((c->flags & CONN_CLOSE_AFTER) && c->out_len == 0)
+		return conn_shut(c, why);
+	conn_update_interest(c);
+	return 0;
+}
+
 /* Write what is held; once it is all gone, close if asked to. */
 static int
 conn_flush(struct conn *c)
@@ -237,10 +250,7 @@ conn_flush(struct conn *c)
 	free(c->out);
 	c->out = NULL;
 	c->out_len = c->out_off = 0;
-	if (c->flags & CONN_CLOSE_AFTER)
-		return conn_shut(c, "done");
-	conn_update_interest(c);
-	return 0;
+	return conn_settle(c, "done");
 }
 
 /* A read or write failed: ECONNRESET and EPIPE are what the peer did. */
@@ -321,10 +331,7 @@ conn_http(struct conn *c, char *buf, size_t len)
 	}
 	if (conn_reply(c, w->wbuf, out) == -1)
 		return -1;
-	if ((c->flags & CONN_CLOSE_AFTER) && c->out_len == 0)
-		return conn_shut(c, "request said close");
-	conn_update_interest(c);
-	return 0;
+	return conn_settle(c, "request said close");
 }
 
 static int
@@ -339,10 +346,7 @@ conn_dispatch(struct conn *c, char *buf, size_t len)
 		c->flags |= CONN_DONE | CONN_CLOSE_AFTER;
 		if (conn_reply(c, buf, len) == -1)
 			return -1;
-		if (c->out_len == 0)
-			return conn_shut(c, "oneshot answered");
-		conn_update_interest(c);
-		return 0;
+		return conn_settle(c, "oneshot answered");
 	case PROTO_DISCARD:
 		return 0;
 	}
@@ -400,10 +404,7 @@ conn_peer_eof(struct conn *c)
 		conn_update_interest(c);
 		return 0;
 	}
-	if (w->set.close_mode == CLOSE_RESET)
-		return conn_shut(c, "peer closed");
-	conn_free(c, "peer closed");
-	return -1;
+	return conn_shut(c, "peer closed");
 }
 
 /* The idle timer: close every connection quiet for idle-timeout. */
@@ -417,11 +418,8 @@ conn_idle_expire(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	while (idle > 0 && (c = TAILQ_FIRST(&w->conns)) != NULL &&
 	    c->active_ms + idle <= now) {
 		WORKER_TRACE(w, c, "timeout");
-		if (c->flags & CONN_HALF)
-			conn_free(c, "idle");
-		else if (conn_shut(c, "idle") == 0) {
+		if (conn_shut(c, "idle") == 0)
 			conn_touch(c);	/* half: give their FIN a while */
-		}
 	}
 	if (idle > 0 && (c = TAILQ_FIRST(&w->conns)) != NULL)
 		ev_timer_start(loop, t, c->active_ms + idle - now);

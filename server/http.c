@@ -363,8 +363,8 @@ http_connection(const char *p, size_t n, struct http_head *h)
 
 /*
  * The replies are constant byte strings: there is deliberately no Date
- * header, so nothing changes between requests and a reply is written
- * straight from static storage, never formatted.  Content-Length is
+ * header, so nothing changes between requests and a reply is copied from
+ * static storage (pipelined ones into one buffer), never formatted.  Content-Length is
  * written out by hand; the unit test checks it against the body.
  */
 #define HTTP_REPLY_HEAD(code, reason, connection, length)		\

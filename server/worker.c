@@ -53,8 +53,8 @@ worker_update(struct worker *w)
 		state = WORKER_PAUSED;
 	else if (w->nconns >= (uint32_t)w->set.max_connections)
 		state = WORKER_FULL;
-	else if (w->throttled)
-		state = WORKER_THROTTLED;
+	else if (ev_timer_armed(&w->accept_timer))
+		state = WORKER_THROTTLED;	/* by accept-rate or EMFILE */
 	else
 		state = WORKER_ACCEPTING;
 	worker_set_state(w, state);
@@ -67,10 +67,10 @@ worker_update(struct worker *w)
 	w->listening = want;
 }
 
+/* Throttled is the accept timer armed; its end polls the listener again. */
 static void
 worker_throttle(struct worker *w, uint64_t ms)
 {
-	w->throttled = 1;
 	ev_timer_start(w->loop, &w->accept_timer, ms);
 }
 
@@ -81,7 +81,6 @@ worker_unthrottle(struct ev_loop *loop, struct ev_timer *t, void *arg)
 
 	(void)loop;
 	(void)t;
-	w->throttled = 0;
 	worker_update(w);
 }
 
@@ -373,12 +372,9 @@ worker_stop(struct worker *w)
 	if (w->stopping)
 		return;
 	w->stopping = 1;
-	worker_update(w);
-	if (w->listening)
-		ev_set(w->loop, w->lfd, 0, NULL, NULL);
+	worker_update(w);		/* the listener leaves the loop */
 	close(w->lfd);
 	w->lfd = -1;
-	w->listening = 0;
 	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, lru);
 		if (c->protocol == PROTO_HTTP && conn_is_idle(c))
