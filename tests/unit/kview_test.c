@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "kview.h"
+#include "sockaddr.h"
 #include "../tap.h"
 
 #define BACKLOG		8
@@ -29,7 +30,7 @@ struct snapshot {
 };
 
 static long long	now_ms(void);
-static int		sockaddr_port(const struct sockaddr_storage *);
+static int		port_of(const struct sockaddr_storage *);
 static void		snapshot_add(const struct kview_socket *, void *);
 static int		snapshot_take(struct snapshot *, unsigned short);
 static int		snapshot_count(const struct snapshot *, int, int);
@@ -58,16 +59,6 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static int
-sockaddr_port(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	if (ss->ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-	return -1;
 }
 
 static void
@@ -118,10 +109,10 @@ snapshot_find(const struct snapshot *snap, int side, int other_port)
 		if (s->side != side)
 			continue;
 		if (side == KV_SIDE_SERVER &&
-		    sockaddr_port(&s->peer) == other_port)
+		    port_of(&s->peer) == other_port)
 			return s;
 		if (side == KV_SIDE_CLIENT &&
-		    sockaddr_port(&s->local) == other_port)
+		    port_of(&s->local) == other_port)
 			return s;
 	}
 	return NULL;
@@ -168,24 +159,39 @@ wait_socket(unsigned short port, int side, int other_port, int state,
 	return 0;
 }
 
+/* An IPv4 or IPv6 address and port in ss; its length. */
+static socklen_t
+address(struct sockaddr_storage *ss, int family, const char *addr,
+    unsigned short port)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	ss->ss_family = family;
+	if (family == AF_INET) {
+		inet_pton(AF_INET, addr, &sin->sin_addr);
+		sin->sin_port = htons(port);
+		return sizeof(*sin);
+	}
+	inet_pton(AF_INET6, addr, &sin6->sin6_addr);
+	sin6->sin6_port = htons(port);
+	return sizeof(*sin6);
+}
+
+static int
+port_of(const struct sockaddr_storage *ss)
+{
+	return (int)sockaddr_port((const union sockaddr_any *)ss);
+}
+
 static int
 listener(int family, const char *addr, unsigned short *port)
 {
 	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t		 len;
+	socklen_t		 len = address(&ss, family, addr, 0);
 	int			 fd;
 
-	memset(&ss, 0, sizeof(ss));
-	ss.ss_family = family;
-	if (family == AF_INET) {
-		inet_pton(AF_INET, addr, &sin->sin_addr);
-		len = sizeof(*sin);
-	} else {
-		inet_pton(AF_INET6, addr, &sin6->sin6_addr);
-		len = sizeof(*sin6);
-	}
 	if ((fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
@@ -194,7 +200,7 @@ listener(int family, const char *addr, unsigned short *port)
 		close(fd);
 		return -1;
 	}
-	*port = sockaddr_port(&ss);
+	*port = port_of(&ss);
 	return fd;
 }
 
@@ -203,22 +209,9 @@ static int
 client(int family, const char *addr, unsigned short port, int *local_port)
 {
 	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t		 len;
+	socklen_t		 len = address(&ss, family, addr, port);
 	int			 fd;
 
-	memset(&ss, 0, sizeof(ss));
-	ss.ss_family = family;
-	if (family == AF_INET) {
-		inet_pton(AF_INET, addr, &sin->sin_addr);
-		sin->sin_port = htons(port);
-		len = sizeof(*sin);
-	} else {
-		inet_pton(AF_INET6, addr, &sin6->sin6_addr);
-		sin6->sin6_port = htons(port);
-		len = sizeof(*sin6);
-	}
 	if ((fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&ss, len) == -1 ||
@@ -226,7 +219,7 @@ client(int family, const char *addr, unsigned short port, int *local_port)
 		close(fd);
 		return -1;
 	}
-	*local_port = sockaddr_port(&ss);
+	*local_port = port_of(&ss);
 	return fd;
 }
 
