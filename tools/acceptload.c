@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "acceptload.h"
+#include "sockaddr.h"
 
 #define LOAD_HTTP_REQUEST	"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 #define LOAD_HOLDOFF_MS		10	/* pause after EMFILE and friends */
@@ -110,7 +111,7 @@ static void
 load_resolve(struct load *l)
 {
 	struct addrinfo	 hints, *res;
-	char		 host[NI_MAXHOST], buf[NI_MAXHOST];
+	char		 host[NI_MAXHOST];
 	size_t		 len;
 	int		 e;
 
@@ -131,12 +132,8 @@ load_resolve(struct load *l)
 	memcpy(&l->addr, res->ai_addr, res->ai_addrlen);
 	l->addrlen = res->ai_addrlen;
 	freeaddrinfo(res);
-	if (getnameinfo((struct sockaddr *)&l->addr, l->addrlen, buf,
-	    sizeof(buf), NULL, 0, NI_NUMERICHOST) != 0)
-		strlcpy(buf, host, sizeof(buf));
-	snprintf(l->target, sizeof(l->target),
-	    l->addr.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", buf,
-	    l->o.port);
+	sockaddr_format((const union sockaddr_any *)&l->addr, l->target,
+	    sizeof(l->target));
 }
 
 /* Many connections need many fds: take all the hard limit allows. */

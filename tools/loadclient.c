@@ -30,10 +30,9 @@ static void	 client_timeout(struct ev_loop *, struct ev_timer *, void *);
 static void	 client_io(struct ev_loop *, int, int, void *);
 static void	 client_connect_ready(struct client *);
 static void	 client_connected(struct client *);
-static void	 client_connect_failed(struct client *, int);
+static void	 client_fail(struct client *, int);
 static void	 client_request_send(struct client *);
 static void	 client_request_done(struct client *);
-static void	 client_request_failed(struct client *, int);
 static void	 client_request_bad(struct client *);
 static void	 client_response_read(struct client *);
 static size_t	 client_response_buffer(struct client *, char **);
@@ -81,7 +80,6 @@ client_open(struct load *l)
 	}
 	c = &l->clients[l->free_slots[--l->nfree]];
 	c->fd = fd;
-	c->state = CLIENT_FREE;
 	client_set_state(c, CLIENT_CONNECTING);
 	if (l->o.mode != LOAD_MODE_HOLD)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -91,7 +89,7 @@ client_open(struct load *l)
 		return;
 	}
 	if (errno != EINPROGRESS) {
-		client_connect_failed(c, errno);
+		client_fail(c, errno);
 		return;
 	}
 	client_watch(c, EV_WRITE);
@@ -122,7 +120,7 @@ client_close(struct client *c)
 		return;
 	ev_timer_stop(l->loop, &c->timer);
 	if (c->fd != -1) {
-		ev_set(l->loop, c->fd, 0, NULL, NULL);
+		ev_forget(l->loop, c->fd);	/* ours alone: close drops it */
 		close(c->fd);
 		c->fd = -1;
 	}
@@ -174,15 +172,10 @@ static void
 client_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct client	*c = arg;
-	struct load	*l = c->load;
 
 	(void)loop;
 	(void)t;
-	if (c->state == CLIENT_CONNECTING)
-		l->connect_timeout++;
-	else
-		l->request_timeout++;
-	client_close(c);
+	client_fail(c, ETIMEDOUT);
 }
 
 static void
@@ -222,7 +215,7 @@ client_connect_ready(struct client *c)
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &len) == -1)
 		e = errno;
 	if (e != 0)
-		client_connect_failed(c, e);
+		client_fail(c, e);
 	else
 		client_connected(c);
 }
@@ -250,20 +243,28 @@ client_connected(struct client *c)
 	}
 }
 
+/* The connection ends in failure, counted by its phase and errno. */
 static void
-client_connect_failed(struct client *c, int e)
+client_fail(struct client *c, int e)
 {
 	struct load	*l = c->load;
 
-	if (e == ECONNREFUSED)
-		l->connect_refused++;
-	else if (e == ECONNRESET)
-		l->connect_reset++;
+	if (c->state == CLIENT_CONNECTING) {
+		if (e == ECONNREFUSED)
+			l->connect_refused++;
+		else if (e == ECONNRESET)
+			l->connect_reset++;
+		else if (e == ETIMEDOUT)
+			l->connect_timeout++;
+		else
+			loaderrno_add(&l->connect_errors, e);
+		load_holdoff(l, e);
+	} else if (e == ECONNRESET)
+		l->request_reset++;
 	else if (e == ETIMEDOUT)
-		l->connect_timeout++;
+		l->request_timeout++;
 	else
-		loaderrno_add(&l->connect_errors, e);
-	load_holdoff(l, e);
+		loaderrno_add(&l->request_errors, e);
 	client_close(c);
 }
 
@@ -283,7 +284,7 @@ client_request_send(struct client *c)
 			return;
 		}
 		if (n == -1) {
-			client_request_failed(c, errno);
+			client_fail(c, errno);
 			return;
 		}
 		c->sent += (size_t)n;
@@ -326,20 +327,6 @@ client_request_done(struct client *c)
 }
 
 static void
-client_request_failed(struct client *c, int e)
-{
-	struct load	*l = c->load;
-
-	if (e == ECONNRESET)
-		l->request_reset++;
-	else if (e == ETIMEDOUT)
-		l->request_timeout++;
-	else
-		loaderrno_add(&l->request_errors, e);
-	client_close(c);
-}
-
-static void
 client_request_bad(struct client *c)
 {
 	c->load->request_bad++;
@@ -362,7 +349,7 @@ client_response_read(struct client *c)
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (n == -1) {
-			client_request_failed(c, errno);
+			client_fail(c, errno);
 			return;
 		}
 		if (n == 0) {
@@ -389,15 +376,14 @@ static size_t
 client_response_buffer(struct client *c, char **buf)
 {
 	struct load	*l = c->load;
-	size_t		 want;
+	uint64_t	 want;
 
 	if (l->o.proto == LOAD_PROTO_HTTP && !c->in_body) {
 		*buf = c->hdr + c->got;
 		return CLIENT_HDR_MAX - c->got;
 	}
 	*buf = client_scratch;
-	want = l->o.proto == LOAD_PROTO_HTTP ? (size_t)(c->body_left <
-	    sizeof(client_scratch) ? c->body_left : sizeof(client_scratch)) :
+	want = l->o.proto == LOAD_PROTO_HTTP ? c->body_left :
 	    l->request_len - c->got;
 	return want < sizeof(client_scratch) ? want : sizeof(client_scratch);
 }
@@ -467,8 +453,6 @@ client_http_parse_header(struct client *c, char *hdr, char *end)
 		} else if (strcasecmp(line, "Connection") == 0 &&
 		    strcasestr(v, "close") != NULL)
 			c->close_after = 1;
-		if (eol != NULL)
-			*eol = '\r';
 	}
 	return status >= 200 && status < 300 ? 0 : -1;
 }
