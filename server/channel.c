@@ -12,7 +12,7 @@
 #define CHAN_HEADER	offsetof(struct chan_msg, payload)
 
 static const char *const type_names[CHAN_NTYPES] = {
-	"none", "set", "pause", "resume", "drop", "stop", "ack", "nak", "trace"
+	"none", "set", "drop", "stop", "ack", "nak", "trace"
 };
 
 int

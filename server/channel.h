@@ -12,8 +12,6 @@
 enum chan_type {
 	/* master -> worker; each answered by CHAN_ACK or CHAN_NAK, same seq */
 	CHAN_SET = 1,		/* "name value": a run-time directive */
-	CHAN_PAUSE,
-	CHAN_RESUME,
 	CHAN_DROP,		/* "close-wait", "idle" or "all" */
 	CHAN_STOP,		/* stop accepting, drain, exit */
 	/* worker -> master */

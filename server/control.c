@@ -480,28 +480,24 @@ ctl_run(struct ctl_client *c, int argc, char **argv)
 
 /* Waiting for the workers */
 
-static LIST_HEAD(, ctl_wait_entry)	waits = LIST_HEAD_INITIALIZER(waits);
-struct ctl_wait_entry {
-	struct ctl_wait		 w;
-	LIST_ENTRY(ctl_wait_entry) entry;
-};
+static LIST_HEAD(, ctl_wait)	waits = LIST_HEAD_INITIALIZER(waits);
 
 static void	ctl_wait_timeout(struct ev_loop *, struct ev_timer *, void *);
 
 struct ctl_wait *
 ctl_wait_new(struct ctl_client *c, enum chan_type type)
 {
-	struct ctl_wait_entry *e;
+	struct ctl_wait *w;
 
-	if ((e = calloc(1, sizeof(*e))) == NULL) {
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		ctl_done(c, "out of memory");
 		return NULL;
 	}
-	e->w.client = c;
-	e->w.type = type;
-	ev_timer_init(&e->w.timer, ctl_wait_timeout, e);
-	LIST_INSERT_HEAD(&waits, e, entry);
-	return &e->w;
+	w->client = c;
+	w->type = type;
+	ev_timer_init(&w->timer, ctl_wait_timeout, w);
+	LIST_INSERT_HEAD(&waits, w, entry);
+	return w;
 }
 
 static void
@@ -516,28 +512,32 @@ ctl_wait_fail(struct ctl_wait *w, const char *fmt, int id, const char *text)
 	strlcat(w->error, msg, sizeof(w->error));
 }
 
-/* Send a message to a worker and count it as owed an answer. */
+/* The worker owes an answer to message seq; seq 0: its "ready". */
 void
-ctl_wait_send(struct ctl_wait *w, struct slot *s, const char *payload)
+ctl_wait_expect(struct ctl_wait *w, struct slot *s, uint32_t seq)
 {
-	uint32_t seq;
-
-	if ((seq = master_send(s, w->type, payload)) == 0) {
-		ctl_wait_fail(w, "worker %d %s", s->id, "is not running");
-		return;
-	}
 	w->seq[s->id] = seq;
 	w->waiting[s->id] = 1;
 	w->pending++;
 }
 
-/* A worker just forked owes its "ready". */
+/* A message went to the worker (seq), or could not (0): wait or fail. */
 void
-ctl_wait_ready(struct ctl_wait *w, struct slot *s)
+ctl_wait_sent(struct slot *s, uint32_t seq, void *wait)
 {
-	w->seq[s->id] = 0;
-	w->waiting[s->id] = 1;
-	w->pending++;
+	struct ctl_wait *w = wait;
+
+	if (seq == 0)
+		ctl_wait_fail(w, "worker %d %s", s->id,
+		    "could not be told (see the log)");
+	else
+		ctl_wait_expect(w, s, seq);
+}
+
+void
+ctl_wait_send(struct ctl_wait *w, struct slot *s, const char *payload)
+{
+	ctl_wait_sent(s, master_send(s, w->type, payload), w);
 }
 
 /*
@@ -546,13 +546,12 @@ ctl_wait_ready(struct ctl_wait *w, struct slot *s)
  * sent meanwhile; inside the command, ctl_process is still running.
  */
 static void
-ctl_wait_finish(struct ctl_wait_entry *e, int later)
+ctl_wait_finish(struct ctl_wait *w, int later)
 {
-	struct ctl_wait		*w = &e->w;
 	struct ctl_client	*c = w->client;
 
 	ev_timer_stop(ctl_loop, &w->timer);
-	LIST_REMOVE(e, entry);
+	LIST_REMOVE(w, entry);
 	if (c != NULL) {
 		c->wait = NULL;
 		if (w->type == CHAN_DROP && w->failed == 0)
@@ -560,7 +559,7 @@ ctl_wait_finish(struct ctl_wait_entry *e, int later)
 			    "dropped %lld\n", w->total);
 		ctl_done(c, w->failed ? w->error : NULL);
 	}
-	free(e);
+	free(w);
 	if (c == NULL || !later)
 		return;
 	if (!c->dead)
@@ -573,10 +572,8 @@ ctl_wait_finish(struct ctl_wait_entry *e, int later)
 void
 ctl_wait_arm(struct ctl_wait *w)
 {
-	struct ctl_wait_entry *e = (struct ctl_wait_entry *)w;
-
 	if (w->pending == 0) {
-		ctl_wait_finish(e, 0);
+		ctl_wait_finish(w, 0);
 		return;
 	}
 	w->client->wait = w;
@@ -587,27 +584,25 @@ ctl_wait_arm(struct ctl_wait *w)
 static void
 ctl_wait_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
-	struct ctl_wait_entry	*e = arg;
-	int			 i;
+	struct ctl_wait	*w = arg;
+	int		 i;
 
 	(void)loop;
 	(void)t;
 	for (i = 0; i < CONF_WORKERS_MAX; i++)
-		if (e->w.waiting[i])
-			ctl_wait_fail(&e->w, "worker %d %s", i,
+		if (w->waiting[i])
+			ctl_wait_fail(w, "worker %d %s", i,
 			    "did not answer in time");
-	ctl_wait_finish(e, 1);
+	ctl_wait_finish(w, 1);
 }
 
 static void
 ctl_wait_answer(struct slot *s, uint32_t seq, int ok, const char *text)
 {
-	struct ctl_wait_entry	*e, *next;
-	struct ctl_wait		*w;
+	struct ctl_wait	*w, *next;
 
-	for (e = LIST_FIRST(&waits); e != NULL; e = next) {
-		next = LIST_NEXT(e, entry);
-		w = &e->w;
+	for (w = LIST_FIRST(&waits); w != NULL; w = next) {
+		next = LIST_NEXT(w, entry);
 		if (!w->waiting[s->id] || w->seq[s->id] != seq)
 			continue;
 		w->waiting[s->id] = 0;
@@ -617,19 +612,17 @@ ctl_wait_answer(struct slot *s, uint32_t seq, int ok, const char *text)
 		else if (w->type == CHAN_DROP)
 			w->total += strtoll(text, NULL, 10);
 		if (w->pending == 0)
-			ctl_wait_finish(e, 1);
+			ctl_wait_finish(w, 1);
 	}
 }
 
 void
 control_worker_gone(struct slot *s)
 {
-	struct ctl_wait_entry	*e, *next;
-	struct ctl_wait		*w;
+	struct ctl_wait	*w, *next;
 
-	for (e = LIST_FIRST(&waits); e != NULL; e = next) {
-		next = LIST_NEXT(e, entry);
-		w = &e->w;
+	for (w = LIST_FIRST(&waits); w != NULL; w = next) {
+		next = LIST_NEXT(w, entry);
 		if (!w->waiting[s->id])
 			continue;
 		if (w->seq[s->id] == 0 && s->retiring && s->wanted)
@@ -647,7 +640,7 @@ control_worker_gone(struct slot *s)
 			ctl_wait_fail(w, "worker %d %s", s->id,
 			    "exited before answering");
 		if (w->pending == 0)
-			ctl_wait_finish(e, 1);
+			ctl_wait_finish(w, 1);
 	}
 }
 

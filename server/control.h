@@ -43,9 +43,10 @@ struct ctl_wait {
 	int			 failed;
 	long long		 total;		/* drop: connections closed */
 	char			 error[256];
-	uint32_t		 seq[CONF_WORKERS_MAX];	/* 0: not waiting */
+	uint32_t		 seq[CONF_WORKERS_MAX];	/* 0: "ready" */
 	uint8_t			 waiting[CONF_WORKERS_MAX];
 	struct ev_timer		 timer;
+	LIST_ENTRY(ctl_wait)	 entry;
 };
 
 /* What runs each command of common/ctlproto.c but acceptctl's own. */
@@ -69,7 +70,8 @@ void	ctl_trace_start(struct ctl_client *);
 struct slot;
 struct ctl_wait	*ctl_wait_new(struct ctl_client *, enum chan_type);
 void		 ctl_wait_send(struct ctl_wait *, struct slot *, const char *);
-void		 ctl_wait_ready(struct ctl_wait *, struct slot *);
+void		 ctl_wait_sent(struct slot *, uint32_t seq, void *wait);
+void		 ctl_wait_expect(struct ctl_wait *, struct slot *, uint32_t);
 void		 ctl_wait_arm(struct ctl_wait *);
 
 /* control_cmd.c */

@@ -261,21 +261,13 @@ cmd_pause(struct ctl_client *c, int argc, char **argv)
 {
 	struct ctl_wait	*w;
 	struct slot	*only = NULL;
-	int		 pause = strcmp(argv[0], "pause") == 0, i;
 
 	if (argc == 2 && (only = ctl_worker_arg(c, argv[1])) == NULL)
 		return;
-	if ((w = ctl_wait_new(c, pause ? CHAN_PAUSE : CHAN_RESUME)) == NULL)
+	if ((w = ctl_wait_new(c, CHAN_SET)) == NULL)
 		return;
-	if (only == NULL)
-		master.conf.set.paused = pause;
-	for (i = 0; i < CONF_WORKERS_MAX; i++) {
-		if (only != NULL && only != &master.slot[i])
-			continue;
-		master.slot[i].set.paused = pause;
-		if (master.slot[i].pid != 0)
-			ctl_wait_send(w, &master.slot[i], NULL);
-	}
+	master_setting("paused", strcmp(argv[0], "pause") == 0 ? "yes" : "no",
+	    only, ctl_wait_sent, w);
 	ctl_wait_arm(w);
 }
 
@@ -300,8 +292,7 @@ cmd_set(struct ctl_client *c, int argc, char **argv)
 	struct settings	 check = master.conf.set;
 	struct ctl_wait	*w;
 	struct slot	*only = NULL;
-	char		 why[512], names[256], line[CHAN_PAYLOAD_MAX];
-	int		 i;
+	char		 why[512], names[256];
 
 	if (!conf_is_runtime(argv[1])) {
 		ctl_runtime_names(names, sizeof(names));
@@ -326,20 +317,7 @@ cmd_set(struct ctl_client *c, int argc, char **argv)
 	}
 	if ((w = ctl_wait_new(c, CHAN_SET)) == NULL)
 		return;
-	if (only == NULL) {
-		if (check.accept_rate != master.conf.set.accept_rate)
-			scoreboard_set_rate(master.sb, check.accept_rate);
-		master.conf.set = check;
-	}
-	snprintf(line, sizeof(line), "%s %s", argv[1], argv[2]);
-	for (i = 0; i < CONF_WORKERS_MAX; i++) {
-		if (only != NULL && only != &master.slot[i])
-			continue;
-		conf_set_settings(&master.slot[i].set, argv[1], argv[2], why,
-		    sizeof(why));
-		if (master.slot[i].pid != 0)
-			ctl_wait_send(w, &master.slot[i], line);
-	}
+	master_setting(argv[1], argv[2], only, ctl_wait_sent, w);
 	ctl_wait_arm(w);
 }
 
@@ -587,12 +565,9 @@ cmd_scale(struct ctl_client *c, int argc, char **argv)
 		 * the answer to their STOP: they stopped accepting.
 		 */
 		if ((!ran[i] && s->pid != 0) || (s->wanted && s->retiring))
-			ctl_wait_ready(w, s);
-		else if (wanted[i] && !s->wanted && s->stop_seq != 0) {
-			w->seq[i] = s->stop_seq;
-			w->waiting[i] = 1;
-			w->pending++;
-		}
+			ctl_wait_expect(w, s, 0);	/* "ready" */
+		else if (wanted[i] && !s->wanted && s->stop_seq != 0)
+			ctl_wait_expect(w, s, s->stop_seq);
 	}
 	ctl_wait_arm(w);
 }

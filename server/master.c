@@ -396,20 +396,40 @@ master_scale(int n)
 	master.conf.workers = n;
 }
 
-/* Tell every running worker one run-time directive, as "set" does. */
-static void
-master_broadcast_setting(const char *name, const struct settings *set)
+/*
+ * A run-time directive, already checked, for one worker (only) or for all
+ * and the daemon itself (only NULL), as reload and acceptctl set and pause
+ * give it: the master's copies change and each running worker is sent
+ * "name value".  sent(), if given, learns each message's sequence number
+ * (0: it could not be sent).
+ */
+void
+master_setting(const char *name, const char *value, struct slot *only,
+    void (*sent)(struct slot *, uint32_t, void *), void *arg)
 {
-	char	line[CHAN_PAYLOAD_MAX], value[256], why[256];
-	int	i;
+	struct slot	*s;
+	char		 line[CHAN_PAYLOAD_MAX], why[256];
+	uint32_t	 seq;
+	int		 i;
 
-	conf_format_setting(set, name, value, sizeof(value));
+	if (only == NULL) {
+		conf_set_settings(&master.conf.set, name, value, why,
+		    sizeof(why));
+		if (strcmp(name, "accept-rate") == 0)
+			scoreboard_set_rate(master.sb,
+			    master.conf.set.accept_rate);
+	}
 	snprintf(line, sizeof(line), "%s %s", name, value);
 	for (i = 0; i < CONF_WORKERS_MAX; i++) {
-		conf_set_settings(&master.slot[i].set, name, value, why,
-		    sizeof(why));
-		if (master.slot[i].pid != 0)
-			master_send(&master.slot[i], CHAN_SET, line);
+		s = &master.slot[i];
+		if (only != NULL && only != s)
+			continue;
+		conf_set_settings(&s->set, name, value, why, sizeof(why));
+		if (s->pid == 0)
+			continue;
+		seq = master_send(s, CHAN_SET, line);
+		if (sent != NULL)
+			sent(s, seq, arg);
 	}
 }
 
@@ -435,12 +455,9 @@ master_apply(struct conf *new)
 		conf_format_setting(&new->set, name, b, sizeof(b));
 		if (strcmp(a, b) != 0) {
 			log_info("reload: %s %s (was %s)", name, b, a);
-			master_broadcast_setting(name, &new->set);
+			master_setting(name, b, NULL, NULL, NULL);
 		}
 	}
-	if (new->set.accept_rate != cur->set.accept_rate)
-		scoreboard_set_rate(master.sb, new->set.accept_rate);
-	cur->set = new->set;
 	if (new->backlog != cur->backlog) {
 		cur->backlog = new->backlog;
 		master_set_backlog();

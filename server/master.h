@@ -50,6 +50,9 @@ int		 master_live_workers(void);
 uint32_t	 master_send(struct slot *, enum chan_type, const char *);
 void		 master_scale(int);
 void		 master_set_backlog(void);
+void		 master_setting(const char *name, const char *value,
+		    struct slot *only, void (*)(struct slot *, uint32_t, void *),
+		    void *);
 int		 master_reload(char *why, size_t);
 void		 master_stop(void);
 

@@ -268,10 +268,6 @@ worker_command(struct worker *w, struct chan_msg *m, char *reply, size_t len)
 	switch (m->type) {
 	case CHAN_SET:
 		return worker_set(w, m->payload, reply, len);
-	case CHAN_PAUSE:
-	case CHAN_RESUME:
-		w->set.paused = m->type == CHAN_PAUSE;
-		return 0;
 	case CHAN_DROP:
 		return worker_drop(w, m->payload, reply, len);
 	case CHAN_STOP:
