@@ -98,11 +98,10 @@ static const struct conf_directive conf_directives[] = {
 	(sizeof(conf_directives) / sizeof(conf_directives[0]))
 
 static const struct conf_directive *conf_lookup(const char *);
-static const char *conf_enum_name(const char * const *, int, int);
-static const char *conf_enum_value(const struct conf_directive *, int);
+static const char *conf_enum_name(const char * const *, int);
 static int	 conf_default_workers(void);
-static void	*conf_field(const struct conf_directive *, struct conf *,
-		    struct settings *);
+static void	*conf_field(const struct conf_directive *,
+		    const struct conf *, const struct settings *);
 static int	 conf_error(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static int	 conf_apply(const struct conf_directive *, struct conf *,
@@ -120,37 +119,42 @@ static int	 conf_set_path(const struct conf_directive *, char *,
 		    const char *, char *, size_t);
 static int	 conf_set_user(char *, const char *, char *, size_t);
 static int	 conf_parse_port(const char *, in_port_t *, char *, size_t);
-static void	 conf_format(const struct conf_directive *, struct conf *,
-		    struct settings *, char *, size_t);
+static void	 conf_format(const struct conf_directive *,
+		    const struct conf *, const struct settings *, char *,
+		    size_t);
 static char	*conf_token(char **, const char *);
 static int	 conf_parse_line(char *, int *, size_t, struct conf *,
 		    char *, size_t);
 static int	 conf_parse_file(FILE *, const char *, struct conf *, FILE *);
 
+/* The names array of an enum ends with NULL; never index past it. */
 static const char *
-conf_enum_name(const char * const *names, int n, int value)
+conf_enum_name(const char * const *names, int value)
 {
-	if (value < 0 || value >= n)
-		return "?";
-	return names[value];
+	int	i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (i == value)
+			return names[i];
+	return "?";
 }
 
 const char *
 conf_accept_name(enum accept_mode mode)
 {
-	return conf_enum_name(conf_accept_names, 3, mode);
+	return conf_enum_name(conf_accept_names, mode);
 }
 
 const char *
 conf_protocol_name(enum protocol proto)
 {
-	return conf_enum_name(conf_protocol_names, 4, proto);
+	return conf_enum_name(conf_protocol_names, proto);
 }
 
 const char *
 conf_close_name(enum close_mode mode)
 {
-	return conf_enum_name(conf_close_names, 4, mode);
+	return conf_enum_name(conf_close_names, mode);
 }
 
 /* The directory must hold the control socket, whose path is short. */
@@ -241,9 +245,10 @@ conf_lookup(const char *name)
 	return NULL;
 }
 
+/* Where d's value lives; writable only when the caller's structs are. */
 static void *
-conf_field(const struct conf_directive *d, struct conf *conf,
-    struct settings *set)
+conf_field(const struct conf_directive *d, const struct conf *conf,
+    const struct settings *set)
 {
 	if (d->runtime)
 		return (char *)set + d->offset;
@@ -587,18 +592,6 @@ conf_is_runtime(const char *name)
 	return d != NULL && d->runtime;
 }
 
-/* The names array of an enum ends with NULL; never index past it. */
-static const char *
-conf_enum_value(const struct conf_directive *d, int value)
-{
-	int	i;
-
-	for (i = 0; d->names[i] != NULL; i++)
-		if (i == value)
-			return d->names[i];
-	return "?";
-}
-
 /* Lets callers walk the run-time directives without a list of their own. */
 const char *
 conf_runtime_name(int i)
@@ -612,17 +605,17 @@ conf_runtime_name(int i)
 }
 
 static void
-conf_format(const struct conf_directive *d, struct conf *conf,
-    struct settings *set, char *buf, size_t len)
+conf_format(const struct conf_directive *d, const struct conf *conf,
+    const struct settings *set, char *buf, size_t len)
 {
-	void	*field = conf_field(d, conf, set);
+	const void	*field = conf_field(d, conf, set);
 
 	switch (d->type) {
 	case CONF_INT:
 		snprintf(buf, len, "%d", *(int *)field);
 		break;
 	case CONF_ENUM:
-		strlcpy(buf, conf_enum_value(d, *(int *)field), len);
+		strlcpy(buf, conf_enum_name(d->names, *(int *)field), len);
 		break;
 	case CONF_YESNO:
 		strlcpy(buf, *(int *)field ? "yes" : "no", len);
@@ -646,13 +639,12 @@ void
 conf_print(FILE *fp, const struct conf *conf)
 {
 	const struct conf_directive	*d;
-	struct conf			 copy = *conf;
 	char				 buf[PATH_MAX];
 	size_t				 i;
 
 	for (i = 0; i < CONF_NDIRECTIVES; i++) {
 		d = &conf_directives[i];
-		conf_format(d, &copy, &copy.set, buf, sizeof(buf));
+		conf_format(d, conf, &conf->set, buf, sizeof(buf));
 		if (d->type == CONF_USER && buf[0] == '\0')
 			continue;
 		fprintf(fp, "%s %s\n", d->name, buf);
@@ -664,12 +656,11 @@ conf_format_setting(const struct settings *set, const char *name, char *buf,
     size_t len)
 {
 	const struct conf_directive	*d;
-	struct settings			 copy = *set;
 
 	d = conf_lookup(name);
 	if (d == NULL || !d->runtime)
 		return -1;
-	conf_format(d, NULL, &copy, buf, len);
+	conf_format(d, NULL, set, buf, len);
 	return 0;
 }
 
@@ -696,8 +687,6 @@ conf_parse_line(char *line, int *seen, size_t lineno, struct conf *conf,
 		return conf_error(err, errlen, "duplicate directive \"%s\" "
 		    "(first on line %d)", name, seen[d - conf_directives]);
 	seen[d - conf_directives] = (int)lineno;
-	if (value == NULL)
-		return conf_error(err, errlen, "%s: missing value", name);
 	if (extra != NULL)
 		return conf_error(err, errlen,
 		    "%s: unexpected \"%s\" after the value", name, extra);

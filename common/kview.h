@@ -39,9 +39,6 @@ struct kview_socket {
 	unsigned int		rqueue, wqueue;	/* Recv-Q, Send-Q as ss shows
 						   them; for LISTEN: queue
 						   length and backlog */
-	unsigned int		inode;		/* 0 for TIME_WAIT, requests */
-	int			timer;		/* inet_diag idiag_timer */
-	unsigned int		expires_ms;	/* until that timer fires */
 };
 
 /* TCP counters of the caller's network namespace, since boot. */

@@ -224,9 +224,6 @@ diag_message(const struct nlmsghdr *h, unsigned short port,
 	    d->id.idiag_dport, d->id.idiag_if);
 	s.rqueue = d->idiag_rqueue;
 	s.wqueue = d->idiag_wqueue;
-	s.inode = d->idiag_inode;
-	s.timer = d->idiag_timer;
-	s.expires_ms = d->idiag_expires;
 	fn(&s, arg);
 	return 1;
 }

@@ -61,8 +61,6 @@ main(int argc, char *argv[])
 		fprintf(stderr, "configuration OK\n");
 		exit(0);
 	}
-	if (verbose && conf.log_level < LOGLEVEL_DEBUG)
-		conf.log_level = LOGLEVEL_DEBUG;
 	log_init(1, conf.log_level, "");
 	master_init(&conf, path, foreground, verbose);
 	return master_run();

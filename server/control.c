@@ -116,7 +116,6 @@ void
 control_start(struct ev_loop *loop)
 {
 	ctl_loop = loop;
-	master.started_ms = ev_clock_ms();
 	ctl_cmd_init();
 	ev_timer_init(&ctl_accept_timer, ctl_accept_again, NULL);
 	if (ev_set(loop, ctl_fd, EV_READ, ctl_accept, NULL) == -1)

@@ -80,7 +80,7 @@ ctl_worker_arg(struct ctl_client *c, const char *arg)
 
 /* The accept queue as the kernel has it: one listener, or one per worker. */
 static void
-ctl_listen_queue(struct slot *only, unsigned int *queue, unsigned int *limit)
+ctl_listen_queue(unsigned int *queue, unsigned int *limit)
 {
 	unsigned int	q, l;
 	int		i;
@@ -92,7 +92,6 @@ ctl_listen_queue(struct slot *only, unsigned int *queue, unsigned int *limit)
 	}
 	for (i = 0; i < CONF_WORKERS_MAX; i++) {
 		if (master.slot[i].listen_fd == -1 ||
-		    (only != NULL && only != &master.slot[i]) ||
 		    kview_listen_queue(master.slot[i].listen_fd, &q, &l) == -1)
 			continue;
 		*queue += q;
@@ -125,7 +124,7 @@ ctl_status_json(FILE *f, int all)
 	unsigned int		 q, l;
 	int			 i, first = 1;
 
-	ctl_listen_queue(NULL, &q, &l);
+	ctl_listen_queue(&q, &l);
 	fprintf(f, "{\"master\":{\"pid\":%d,\"uptime_s\":%llu,\"stopping\":%s,"
 	    "\"generation\":%u},\"listen\":{\"address\":", (int)getpid(),
 	    (unsigned long long)(ev_clock_ms() - master.started_ms) / 1000,
@@ -149,8 +148,9 @@ ctl_status_json(FILE *f, int all)
 		    (unsigned long long)sb_get(&w->empty_accepts),
 		    ctl_sleeps(s));
 		first = 0;
-		if (master.listen_fd == -1) {
-			ctl_listen_queue(s, &q, &l);
+		if (master.listen_fd == -1) {	/* reuseport: its own queue */
+			if (kview_listen_queue(s->listen_fd, &q, &l) == -1)
+				q = 0;
 			fprintf(f, ",\"queue\":%u", q);
 		}
 		if (all)
@@ -185,7 +185,7 @@ ctl_status_text(FILE *f, int all)
 	unsigned int		 q, l;
 	int			 i;
 
-	ctl_listen_queue(NULL, &q, &l);
+	ctl_listen_queue(&q, &l);
 	fprintf(f, "master pid %d, up %llus%s; listening on %s (%s), "
 	    "accept queue %u of %u\n", (int)getpid(),
 	    (unsigned long long)(ev_clock_ms() - master.started_ms) / 1000,
@@ -331,18 +331,20 @@ cmd_config(struct ctl_client *c, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if ((f = ctl_body(&buf, &len)) == NULL ||
-	    (t = open_memstream(&text, &tlen)) == NULL) {
-		if (f != NULL)
-			ctl_send_body(c, f, &buf, &len);
+	if ((f = ctl_body(&buf, &len)) == NULL) {
 		ctl_done(c, "out of memory");
 		return;
 	}
-	conf_print(t, &master.conf);
-	fclose(t);
 	if (!c->json)
-		fputs(text, f);
-	else {
+		conf_print(f, &master.conf);
+	else if ((t = open_memstream(&text, &tlen)) == NULL) {
+		ctl_send_body(c, f, &buf, &len);
+		ctl_done(c, "out of memory");
+		return;
+	} else {
+		/* The config's lines become the object's members. */
+		conf_print(t, &master.conf);
+		fclose(t);
 		fputc('{', f);
 		for (p = text; (line = strsep(&p, "\n")) != NULL;) {
 			if ((value = strchr(line, ' ')) == NULL)
@@ -448,7 +450,7 @@ cmd_sockets(struct ctl_client *c, int argc, char **argv)
 		ctl_done(c, "out of memory");
 		return;
 	}
-	ctl_listen_queue(NULL, &q, &l);
+	ctl_listen_queue(&q, &l);
 	if (c->json) {
 		fprintf(f, "{\"listen\":{\"address\":");
 		json_string(f, master.conf.listen);

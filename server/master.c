@@ -125,6 +125,14 @@ master_drop_privileges(const char *user)
 		fatal("cannot drop privileges to %s", user);
 }
 
+/* -v: debug, whatever the file says, at start and after every reload. */
+static void
+master_log_level(struct conf *conf)
+{
+	if (master.verbose && conf->log_level < LOGLEVEL_DEBUG)
+		conf->log_level = LOGLEVEL_DEBUG;
+}
+
 /* Everything that can fail on the user's terminal happens here. */
 void
 master_init(struct conf *conf, const char *path, int foreground, int verbose)
@@ -133,10 +141,12 @@ master_init(struct conf *conf, const char *path, int foreground, int verbose)
 	pid_t	other;
 	int	i;
 
+	master.verbose = verbose;
+	master_log_level(conf);
+	log_set_level(conf->log_level);
 	master.conf = *conf;
 	master.path = path;
-	master.foreground = foreground;
-	master.verbose = verbose;
+	master.started_ms = ev_clock_ms();
 	master.listen_fd = -1;
 	master_runtime_dir(conf);
 	master.pidfh = pidfile_open(conf->pidfile, 0644, &other);
@@ -271,9 +281,9 @@ master_describe_exit(int status, char *buf, size_t len)
 		    WEXITSTATUS(status));
 }
 
-/* A worker is gone: respawn it, with growing delays if it keeps dying. */
+/* Worker pid is gone: respawn it, with growing delays if it keeps dying. */
 static void
-master_worker_exited(struct slot *s, int status)
+master_worker_exited(struct slot *s, pid_t pid, int status)
 {
 	char		how[96];
 	uint64_t	lived = ev_clock_ms() - s->started_ms;
@@ -291,7 +301,7 @@ master_worker_exited(struct slot *s, int status)
 		/* Retired by scale, then wanted again: replace it. */
 		s->retiring = 0;
 		log_info("worker %d (pid %d) drained; starting its successor",
-		    s->id, s->last_pid);
+		    s->id, (int)pid);
 		master_spawn(s);
 		return;
 	}
@@ -299,7 +309,7 @@ master_worker_exited(struct slot *s, int status)
 	if (master.stopping || !s->wanted) {
 		master_slot_release(s);
 		if (WIFSIGNALED(status) || WEXITSTATUS(status) != 0)
-			log_warnx("worker %d (pid %d) %s", s->id, s->last_pid,
+			log_warnx("worker %d (pid %d) %s", s->id, (int)pid,
 			    how);
 		return;
 	}
@@ -309,17 +319,16 @@ master_worker_exited(struct slot *s, int status)
 		    s->backoff_ms * 2);
 	else
 		s->backoff_ms = 0;
-	if (s->backoff_ms == 0)
+	if (s->backoff_ms == 0) {
 		log_warnx("worker %d (pid %d) %s; restarting it", s->id,
-		    s->last_pid, how);
-	else
-		log_warnx("worker %d (pid %d) %s after %llu ms; restarting it "
-		    "in %u ms", s->id, s->last_pid, how,
-		    (unsigned long long)lived, s->backoff_ms);
-	if (s->backoff_ms == 0)
+		    (int)pid, how);
 		master_spawn(s);
-	else
+	} else {
+		log_warnx("worker %d (pid %d) %s after %llu ms; restarting it "
+		    "in %u ms", s->id, (int)pid, how,
+		    (unsigned long long)lived, s->backoff_ms);
 		ev_timer_start(master.loop, &s->respawn, s->backoff_ms);
+	}
 }
 
 static void
@@ -334,8 +343,7 @@ master_reap(void)
 				break;
 		if (i == CONF_WORKERS_MAX)
 			continue;
-		master.slot[i].last_pid = pid;
-		master_worker_exited(&master.slot[i], status);
+		master_worker_exited(&master.slot[i], pid, status);
 	}
 }
 
@@ -347,6 +355,17 @@ master_live_workers(void)
 	for (i = 0; i < CONF_WORKERS_MAX; i++)
 		n += master.slot[i].pid != 0;
 	return n;
+}
+
+/* STOP carries the shutdown-timeout to drain for, as it is now. */
+static uint32_t
+master_send_stop(struct slot *s)
+{
+	char	timeout[32];
+
+	snprintf(timeout, sizeof(timeout), "%u",
+	    master.conf.shutdown_timeout_ms);
+	return master_send(s, CHAN_STOP, timeout);
 }
 
 uint32_t
@@ -368,11 +387,8 @@ void
 master_scale(int n)
 {
 	struct slot	*s;
-	char		 timeout[32];
 	int		 i;
 
-	snprintf(timeout, sizeof(timeout), "%u",
-	    master.conf.shutdown_timeout_ms);
 	for (i = 0; i < CONF_WORKERS_MAX; i++) {
 		s = &master.slot[i];
 		if (i < n && !s->wanted) {
@@ -388,8 +404,7 @@ master_scale(int n)
 				master_slot_release(s);
 			else if (!s->retiring) {
 				s->retiring = 1;
-				s->stop_seq = master_send(s, CHAN_STOP,
-				    timeout);
+				s->stop_seq = master_send_stop(s);
 			}
 		}
 	}
@@ -469,8 +484,7 @@ master_apply(struct conf *new)
 	master_keep("user", strcmp(new->user, cur->user) != 0);
 	cur->shutdown_timeout_ms = new->shutdown_timeout_ms;
 	cur->log_level = new->log_level;
-	if (master.verbose && cur->log_level < LOGLEVEL_DEBUG)
-		cur->log_level = LOGLEVEL_DEBUG;
+	master_log_level(cur);
 	log_set_level(cur->log_level);
 	if (new->workers != cur->workers)
 		master_scale(new->workers);
@@ -552,7 +566,6 @@ master_kill_all(struct ev_loop *loop, struct ev_timer *t, void *arg)
 void
 master_stop(void)
 {
-	char	timeout[32];
 	int	i;
 
 	if (master.stopping)
@@ -561,12 +574,10 @@ master_stop(void)
 	log_info("stopping: draining connections for up to %u ms",
 	    master.conf.shutdown_timeout_ms);
 	setproctitle("master (stopping)");
-	snprintf(timeout, sizeof(timeout), "%u",
-	    master.conf.shutdown_timeout_ms);
 	for (i = 0; i < CONF_WORKERS_MAX; i++) {
 		ev_timer_stop(master.loop, &master.slot[i].respawn);
 		if (master.slot[i].pid != 0)
-			master_send(&master.slot[i], CHAN_STOP, timeout);
+			master_send_stop(&master.slot[i]);
 	}
 	ev_timer_start(master.loop, &master.kill_timer,
 	    master.conf.shutdown_timeout_ms + KILL_GRACE_MS);

@@ -14,7 +14,6 @@ struct pidfh;
 struct slot {
 	int		 id;
 	pid_t		 pid;		/* 0: no process now */
-	pid_t		 last_pid;
 	int		 chan;		/* master's end, -1 when none */
 	int		 listen_fd;	/* reuseport: this slot's own socket */
 	int		 wanted;	/* below "workers": keep one running */
@@ -29,7 +28,6 @@ struct slot {
 struct master {
 	struct conf	 conf;		/* running config, as in a file */
 	const char	*path;
-	int		 foreground;
 	int		 verbose;	/* -v: debug whatever the file says */
 	struct ev_loop	*loop;
 	struct scoreboard *sb;
