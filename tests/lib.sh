@@ -157,11 +157,6 @@ t_abort()
 	exit 1
 }
 
-need_root()
-{
-	[ "$(id -u)" -eq 0 ] || skip_all "needs root: $*"
-}
-
 need_cmd()
 {
 	local c
@@ -459,10 +454,7 @@ jctl()
 	ctl -j "$@" | jq -r "$filter"
 }
 
-for t_c in ss curl nc timeout pgrep awk; do
-	command -v "$t_c" >/dev/null 2>&1 ||
-	    skip_all "$t_c not installed (make deps installs it)"
-done
+need_cmd ss curl nc timeout pgrep awk
 [ -x "$ACCEPTD" ] || bail_out "$ACCEPTD not built (run make, or set TEST_BUILD)"
 
 T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/acceptd-test.XXXXXX") ||

@@ -50,19 +50,6 @@ ao_slow_off()
 	return 0
 }
 
-# A kernel counter's change since acceptd started, now.
-ao_counter()
-{
-	local v
-	v=$(ctl_quiet -j counters 2>/dev/null | jq -r --arg n "$1" '.[$n].delta // empty')
-	echo "${v:--1}"
-}
-
-ao_snapshot()
-{
-	ctl_quiet -j counters >"$OUT/counters-$1.json" 2>/dev/null
-}
-
 # Whether client NAME's socket is ESTABLISHED in the kernel now.
 ao_alive()
 {
@@ -85,7 +72,7 @@ ao_burst()
 	# Release before the first SYN retransmission (1 s).
 	wait_for '[ "$(live_count client SYN_SENT)" -eq 3 ]' 0.8
 	ao_release
-	wait_for '[ "$(ao_counter ListenOverflows)" -ge "$overflows" ]' 3
+	wait_for '[ "$(live_counter ListenOverflows)" -ge "$overflows" ]' 3
 }
 
 ao_part1()
@@ -95,10 +82,10 @@ ao_part1()
 	client_open c1
 	client_open c2
 	wait_for '[ "$(live_queue)" -eq 2 ]' 2
-	ao_snapshot part1
+	counters_snapshot part1
 	mark burst1 "abort_on_overflow=1: queue 2 of 3; c3, c4, c5 connect at once"
 	ao_burst c3 c4 c5 2
-	wait_for '[ "$(ao_counter OutRsts)" -ge 2 ] &&
+	wait_for '[ "$(live_counter OutRsts)" -ge 2 ] &&
 	    [ "$(live_count client ESTABLISHED)" -eq 3 ]' 2
 	ao_slow_off
 	for c in c3 c4 c5; do
@@ -108,7 +95,7 @@ ao_part1()
 	mark use1 "the reset clients read (one) and write (the other)"
 	[ "${#reset[@]}" -ge 1 ] && client_read "${reset[0]}" 0.3
 	[ "${#reset[@]}" -ge 2 ] && client_send "${reset[1]}" 'hello\n'
-	ao_snapshot part2
+	counters_snapshot part2
 }
 
 ao_part2()
@@ -122,14 +109,14 @@ ao_part2()
 	client_open c6
 	client_open c7
 	wait_for '[ "$(live_queue)" -eq 2 ]' 2
-	ao_snapshot burst2
+	counters_snapshot burst2
 	mark burst2 "abort_on_overflow=0: queue 2 of 3; c8, c9, c10 connect at once"
 	ao_burst c8 c9 c10 4
 	ao_slow_off
 	# The dropped ACKs leave requests behind; their SYN-ACKs come again
 	# after about 1 s, and the clients' answers overflow again.
-	wait_for '[ "$(ao_counter ListenOverflows)" -ge 6 ]' 3
-	ao_snapshot resume2
+	wait_for '[ "$(live_counter ListenOverflows)" -ge 6 ]' 3
+	counters_snapshot resume2
 	mark resume2 "resume: room again; the 'connected' clients send"
 	ctl resume
 	for c in c8 c9 c10; do
@@ -146,19 +133,6 @@ scenario_run()
 	ao_part1
 	ao_part2
 	ao_slow_off
-}
-
-# Counter CHANGE between two snapshots.
-ao_between()
-{
-	local a b
-	a=$(jq -r --arg n "$3" '.[$n].delta' "$OUT/counters-$1.json" 2>/dev/null)
-	b=$(jq -r --arg n "$3" '.[$n].delta' "$OUT/counters-$2.json" 2>/dev/null)
-	case $a$b in
-	''|*null*|*[!0-9-]*) echo "no counter snapshot $1 or $2"; return 1 ;;
-	esac
-	echo "$3 rose by $((b - a)) between $1 and $2 (want $4 $5)"
-	scn_cmp "$((b - a))" "$4" "$5"
 }
 
 # Some client port got two or more SYN-ACKs in the window: a retransmit.
@@ -185,12 +159,12 @@ scenario_check()
 	    wire_order 'client:^\.$' 'server:R'
 	check "... exactly 2 RSTs from the server" wire_count server R -eq 2
 	check "ListenOverflows counts the 2 ACKs that found the queue full" \
-	    ao_between part1 part2 ListenOverflows -eq 2
+	    counter_between part1 part2 ListenOverflows -eq 2
 	check "ListenDrops counts them too (every overflow is also a drop)" \
-	    ao_between part1 part2 ListenDrops -eq 2
+	    counter_between part1 part2 ListenDrops -eq 2
 	check "EmbryonicRsts counts the 2 RSTs (tcp_check_req's reset path)" \
-	    ao_between part1 part2 EmbryonicRsts -eq 2
-	check "OutRsts counts them too" ao_between part1 part2 OutRsts -eq 2
+	    counter_between part1 part2 EmbryonicRsts -eq 2
+	check "OutRsts counts them too" counter_between part1 part2 OutRsts -eq 2
 	window use1 part2
 	check "a reset client's first read(): ECONNRESET, no data" \
 	    client_detail reset 'read 0 B, then ECONNRESET'
@@ -206,8 +180,8 @@ scenario_check()
 	check "the server retransmits its SYN-ACK to a client it has no socket for" \
 	    ao_synack_again
 	check "each ACK that met the full queue (first and after the retransmit) counted" \
-	    ao_between burst2 resume2 ListenOverflows -ge 4
-	check "no EmbryonicRsts with =0" ao_between burst2 resume2 EmbryonicRsts -eq 0
+	    counter_between burst2 resume2 ListenOverflows -ge 4
+	check "no EmbryonicRsts with =0" counter_between burst2 resume2 EmbryonicRsts -eq 0
 	window resume2 end
 	check "after resume the waiting clients' data completes the handshake: all 3 get the echo" \
 	    client_count open -eq 3

@@ -18,14 +18,6 @@ scenario_config()
 	echo "backlog $BO_BACKLOG"
 }
 
-# bo_counter NAME: a kernel counter's change since acceptd started, now.
-bo_counter()
-{
-	local v
-	v=$(ctl_quiet -j counters 2>/dev/null | jq -r --arg n "$1" '.[$n].delta' 2>/dev/null)
-	echo "${v:--1}"
-}
-
 scenario_run()
 {
 	local c want_drops=$((BO_EXTRA * 2))
@@ -42,8 +34,8 @@ scenario_run()
 	mark overflow "$BO_EXTRA more clients: the queue is full"
 	client_load -n "$BO_EXTRA" -c "$BO_EXTRA" -t 10s connect-close
 	# each extra SYN dropped, then each first retransmit (about 1 s)
-	wait_for '[ "$(bo_counter ListenOverflows)" -ge "$want_drops" ]' 3
-	note "ListenOverflows +$(bo_counter ListenOverflows)"
+	wait_for '[ "$(live_counter ListenOverflows)" -ge "$want_drops" ]' 3
+	note "ListenOverflows +$(live_counter ListenOverflows)"
 	live_queue >/dev/null
 	mark resume "resume: the queue drains"
 	ctl resume

@@ -45,6 +45,9 @@
 #   live_queue                 accept-queue length now
 #   live_count SIDE STATE      sockets of SIDE (server|client) in STATE now
 #   live_trace_count EVENT     trace events so far with that name
+#   live_counter NAME          a kernel counter's rise since acceptd started
+# Kernel counters at a moment, for counter_between:
+#   counters_snapshot NAME     acceptctl -j counters into counters-NAME.json
 #
 # Checking (scenario_check):
 #   check DESCRIPTION QUERY... runs QUERY; PASS if it returns 0, else FAIL;
@@ -72,6 +75,7 @@
 #   trace_seen EVENT [DETAIL_ERE]        the first such event
 #   trace_order EVENT[:DETAIL_ERE] ...   these occur in order, one conn
 #   counter NAME OP N          kernel counter delta since acceptd started
+#   counter_between A B NAME OP N  its rise between snapshots A and B
 #   expect VALUE OP N WHAT     anything else
 #
 # Artifacts in $OUT: report.md, ladder.txt, checks.txt, capture.pcap,
@@ -930,6 +934,31 @@ trace_order()
 	done
 }
 
+live_counter()
+{
+	local v
+	v=$(ctl_quiet -j counters 2>/dev/null |
+	    jq -r --arg n "$1" '.[$n].delta // empty' 2>/dev/null)
+	echo "${v:--1}"
+}
+
+counters_snapshot()
+{
+	ctl_quiet -j counters >"$OUT/counters-$1.json" 2>/dev/null
+}
+
+counter_between()
+{
+	local a b
+	a=$(jq -r --arg n "$3" '.[$n].delta' "$OUT/counters-$1.json" 2>/dev/null)
+	b=$(jq -r --arg n "$3" '.[$n].delta' "$OUT/counters-$2.json" 2>/dev/null)
+	case $a$b in
+	''|*null*|*[!0-9-]*) echo "no counter snapshot $1 or $2"; return 1 ;;
+	esac
+	echo "$3 rose by $((b - a)) between $1 and $2 (want $4 $5)"
+	scn_cmp "$((b - a))" "$4" "$5"
+}
+
 counter()
 {
 	local d
@@ -997,9 +1026,8 @@ scn_run()
 {
 	SCN_NAME=$1
 	OUT=$2
-	RAW=$OUT/raw
 	rm -rf "$OUT"
-	mkdir -p "$RAW"
+	mkdir -p "$OUT/raw"
 	OUT=$(cd "$OUT" && pwd)
 	RAW=$OUT/raw
 	: >"$RAW/clients.csv"

@@ -14,11 +14,6 @@ scenario_config()
 	echo "close-mode reset"
 }
 
-rc_snapshot()
-{
-	ctl_quiet -j counters >"$OUT/counters-$1.json" 2>/dev/null
-}
-
 # One request: connect, send, read until EOF or RST.
 rc_request()
 {
@@ -29,12 +24,12 @@ rc_request()
 
 scenario_run()
 {
-	rc_snapshot reset
+	counters_snapshot reset
 	mark reset "close-mode reset: c1 sends a request"
 	rc_request c1
 	wait_for '[ "$(live_count server ESTABLISHED)" -eq 0 ] &&
 	    [ "$(live_count client ESTABLISHED)" -eq 0 ]' 2
-	rc_snapshot graceful
+	counters_snapshot graceful
 	mark graceful "close-mode graceful: c2 sends a request"
 	ctl set close-mode graceful
 	rc_request c2
@@ -42,20 +37,7 @@ scenario_run()
 	client_close c2
 	wait_for '[ "$(live_count server TIME_WAIT)" -eq 1 ] &&
 	    [ "$(live_count client LAST_ACK)" -eq 0 ]' 2
-	rc_snapshot end
-}
-
-# Counter change between two snapshots.
-rc_between()
-{
-	local a b
-	a=$(jq -r --arg n "$3" '.[$n].delta' "$OUT/counters-$1.json" 2>/dev/null)
-	b=$(jq -r --arg n "$3" '.[$n].delta' "$OUT/counters-$2.json" 2>/dev/null)
-	case $a$b in
-	''|*null*|*[!0-9-]*) echo "no counter snapshot $1 or $2"; return 1 ;;
-	esac
-	echo "$3 rose by $((b - a)) between $1 and $2 (want $4 $5)"
-	scn_cmp "$((b - a))" "$4" "$5"
+	counters_snapshot end
 }
 
 # The most sockets of SIDE in STATE that any kernel sample in the window had.
@@ -83,11 +65,11 @@ scenario_check()
 	check "no TIME_WAIT on the server side" rc_max server TIME_WAIT -eq 0
 	check "... nor on the client side: the RST ends both at once" \
 	    rc_max client TIME_WAIT -eq 0
-	check "the RST is counted in Tcp OutRsts" rc_between reset graceful OutRsts -eq 1
+	check "the RST is counted in Tcp OutRsts" counter_between reset graceful OutRsts -eq 1
 	check "... and, oddly named, in TcpExt TCPAbortOnData (zero-linger close)" \
-	    rc_between reset graceful TCPAbortOnData -eq 1
+	    counter_between reset graceful TCPAbortOnData -eq 1
 	check "not in TCPAbortOnClose (that one is close() with unread data)" \
-	    rc_between reset graceful TCPAbortOnClose -eq 0
+	    counter_between reset graceful TCPAbortOnClose -eq 0
 
 	window graceful end
 	check "graceful: the reply, then FIN from the server" \
@@ -99,5 +81,5 @@ scenario_check()
 	    kernel_seen client CLOSE_WAIT
 	check "the server, which closed first, holds TIME_WAIT" \
 	    kernel_count server TIME_WAIT -eq 1
-	check "no RST counted" rc_between graceful end OutRsts -eq 0
+	check "no RST counted" counter_between graceful end OutRsts -eq 0
 }
