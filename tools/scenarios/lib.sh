@@ -742,32 +742,41 @@ scn_show()
 	    NR == 9 { print "  ..." }'
 }
 
+# scn_count ROWS OP N WHAT: how many ROWS against OP N, the rows shown.
+scn_count()
+{
+	local n
+	n=$(printf '%s' "$1" | grep -c . || true)
+	echo "$n $4 (want $2 $3)"
+	[ -n "$1" ] && printf '%s\n' "$1" | scn_show
+	scn_cmp "$n" "$2" "$3"
+}
+
+# scn_found ROW MISSING: the row as evidence, or MISSING and a failure.
+scn_found()
+{
+	[ -n "$1" ] || { echo "$2"; return 1; }
+	printf '%s\n' "$1" | scn_show
+}
+
 client_count()
 {
-	local rows n
-	rows=$(scn_rows "$OUT/clients.csv" | awk -F, -v e="$1" '$3 == e')
-	n=$(printf '%s' "$rows" | grep -c . || true)
-	echo "$n client events \"$1\" (want $2 $3)"
-	[ -n "$rows" ] && printf '%s\n' "$rows" | scn_show
-	scn_cmp "$n" "$2" "$3"
+	scn_count "$(scn_rows "$OUT/clients.csv" | awk -F, -v e="$1" '$3 == e')" \
+	    "$2" "$3" "client events \"$1\""
 }
 
 client_seen()
 {
-	local row
-	row=$(scn_rows "$OUT/clients.csv" | awk -F, -v c="$1" -v e="$2" \
-	    '$2 == c && $3 == e { print; exit }')
-	[ -n "$row" ] || { echo "client $1: no \"$2\" event"; return 1; }
-	printf '%s\n' "$row" | scn_show
+	scn_found "$(scn_rows "$OUT/clients.csv" | awk -F, -v c="$1" -v e="$2" \
+	    '$2 == c && $3 == e { print; exit }')" \
+	    "client $1: no \"$2\" event"
 }
 
 client_detail()
 {
-	local row
-	row=$(scn_rows "$OUT/clients.csv" | awk -F, -v e="$1" -v d="$2" \
-	    '$3 == e && $0 ~ d { print; exit }')
-	[ -n "$row" ] || { echo "no client event $1 matching /$2/"; return 1; }
-	printf '%s\n' "$row" | scn_show
+	scn_found "$(scn_rows "$OUT/clients.csv" | awk -F, -v e="$1" -v d="$2" \
+	    '$3 == e && $0 ~ d { print; exit }')" \
+	    "no client event $1 matching /$2/"
 }
 
 scn_need_wire()
@@ -790,22 +799,16 @@ scn_wire_rows()
 
 wire_count()
 {
-	local rows n
 	scn_need_wire || return 1
-	rows=$(scn_wire_rows "$1" "$2")
-	n=$(printf '%s' "$rows" | grep -c . || true)
-	echo "$n packets from $1 with flags ~ /$2/ (want $3 $4)"
-	[ -n "$rows" ] && printf '%s\n' "$rows" | scn_show
-	scn_cmp "$n" "$3" "$4"
+	scn_count "$(scn_wire_rows "$1" "$2")" "$3" "$4" \
+	    "packets from $1 with flags ~ /$2/"
 }
 
 wire_seen()
 {
-	local row
 	scn_need_wire || return 1
-	row=$(scn_wire_rows "$1" "$2" | head -n 1)
-	[ -n "$row" ] || { echo "no packet from $1 with flags ~ /$2/"; return 1; }
-	printf '%s\n' "$row" | scn_show
+	scn_found "$(scn_wire_rows "$1" "$2" | head -n 1)" \
+	    "no packet from $1 with flags ~ /$2/"
 }
 
 wire_order()
@@ -897,20 +900,14 @@ scn_trace_rows()
 
 trace_count()
 {
-	local rows n
-	rows=$(scn_trace_rows "$1" "${4:-}")
-	n=$(printf '%s' "$rows" | grep -c . || true)
-	echo "$n trace events \"$1\"${4:+ ~ /$4/} (want $2 $3)"
-	[ -n "$rows" ] && printf '%s\n' "$rows" | scn_show
-	scn_cmp "$n" "$2" "$3"
+	scn_count "$(scn_trace_rows "$1" "${4:-}")" "$2" "$3" \
+	    "trace events \"$1\"${4:+ ~ /$4/}"
 }
 
 trace_seen()
 {
-	local row
-	row=$(scn_trace_rows "$1" "${2:-}" | head -n 1)
-	[ -n "$row" ] || { echo "no trace event \"$1\"${2:+ ~ /$2/}; events: $(scn_rows "$OUT/app.csv" | cut -d, -f5 | sort | uniq -c | tr '\n' ' ')"; return 1; }
-	printf '%s\n' "$row" | scn_show
+	scn_found "$(scn_trace_rows "$1" "${2:-}" | head -n 1)" \
+	    "no trace event \"$1\"${2:+ ~ /$2/}; events: $(scn_rows "$OUT/app.csv" | cut -d, -f5 | sort | uniq -c | tr '\n' ' ')"
 }
 
 # trace_order EV[:ERE] ...: on one connection (that of the first event

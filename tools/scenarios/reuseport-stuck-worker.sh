@@ -79,12 +79,9 @@ rsw_expect()
 # rsw_trace_worker WORKER OP N: accept events of one worker in the window.
 rsw_trace_worker()
 {
-	local rows n
-	rows=$(scn_rows "$OUT/app.csv" | awk -F, -v w="$1" '$2 == w && $5 == "accept"')
-	n=$(printf '%s' "$rows" | grep -c . || true)
-	echo "$n accepts by worker $1 (want $2 $3)"
-	[ -n "$rows" ] && printf '%s\n' "$rows" | scn_show
-	scn_cmp "$n" "$2" "$3"
+	scn_count "$(scn_rows "$OUT/app.csv" |
+	    awk -F, -v w="$1" '$2 == w && $5 == "accept"')" "$2" "$3" \
+	    "accepts by worker $1"
 }
 
 rsw_trace_others()
