@@ -7,6 +7,7 @@
 # Daemon:   base_conf | write_conf TEXT | start_acceptd TEXT |
 #           stop_acceptd [SIGNAL [SECONDS]] | run_bounded SECONDS CMD...
 # Waiting:  wait_for 'SHELL CONDITION' SECONDS (every 50 ms, bounded)
+#           (with alive, now_ms and free_port: from tools/shell.sh)
 # Control:  ctl ARGS... (acceptctl on this test's daemon, bounded) |
 #           jctl FILTER ARGS... (jq -r FILTER over what ctl -j ARGS says)
 # Sockets:  free_port | listen_inode PORT | conns STATE PORT |
@@ -17,6 +18,9 @@
 #
 # Conditions for wait_for are single-quoted on purpose: evaluated later.
 # shellcheck disable=SC2016,SC2034,SC2119,SC2120
+
+# shellcheck source=tools/shell.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../tools/shell.sh"	# wait_for, alive...
 
 TEST_BUILD=${TEST_BUILD:-.}
 ACCEPTD=$TEST_BUILD/server/acceptd
@@ -168,29 +172,6 @@ need_cmd()
 
 # --- time and waiting ----------------------------------------------------
 
-now_ms()
-{
-	local t=${EPOCHREALTIME/[.,]/}
-	echo $((t / 1000))
-}
-
-# wait_for 'CONDITION' SECONDS: evaluate CONDITION every 50 ms until it
-# holds (0) or SECONDS (may be fractional) have passed (1).
-wait_for()
-{
-	local cond=$1 limit_ms deadline tries=0 max
-	limit_ms=$(awk -v s="$2" 'BEGIN { printf "%d", s * 1000 }')
-	deadline=$(($(now_ms) + limit_ms))
-	max=$((limit_ms / 50 + 2))
-	while [ "$tries" -lt "$max" ]; do
-		eval "$cond" && return 0
-		[ "$(now_ms)" -ge "$deadline" ] && return 1
-		tries=$((tries + 1))
-		sleep 0.05
-	done
-	return 1
-}
-
 # run_bounded SECONDS CMD...: CMD killed if it outlives SECONDS (exit 124).
 run_bounded()
 {
@@ -200,15 +181,6 @@ run_bounded()
 }
 
 # --- processes -----------------------------------------------------------
-
-# Alive and not yet a zombie waiting for us to reap it.
-alive()
-{
-	local st
-	[ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
-	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
-}
 
 proc_title()
 {
@@ -277,26 +249,6 @@ hold_client()
 	HOLDER_PID=$!
 	t_bg "$HOLDER_PID"
 	disown "$HOLDER_PID"
-}
-
-# A port nobody on 127.0.0.1 uses, below the ephemeral range so that no
-# outgoing connection takes it from us meanwhile.
-free_port()
-{
-	local lo hi p tries=0
-	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
-	hi=$((lo - 1))
-	lo=10000
-	[ "$hi" -gt $((lo + 1000)) ] || { lo=61000; hi=65000; }
-	while [ "$tries" -lt 100 ]; do
-		p=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo)))
-		if [ -z "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ]; then
-			echo "$p"
-			return 0
-		fi
-		tries=$((tries + 1))
-	done
-	bail_out "free_port: no free port found in 100 tries"
 }
 
 # Socket inode of the listener on PORT: the same number means the very

@@ -22,7 +22,7 @@ second()
 }
 
 # --- same pidfile, other port and control socket ---
-other=$(free_port)
+other=$(free_port) || t_abort "no free port"
 second pidfile "listen 127.0.0.1:$other
 control $T_DIR/ctl2.sock
 pidfile $T_DIR/acceptd.pid

@@ -102,6 +102,9 @@
 # shellcheck shell=bash disable=SC2016,SC2034,SC2119,SC2120
 
 SCN_TOP=${SCN_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# shellcheck source=tools/shell.sh
+. "$SCN_TOP/tools/shell.sh"
+WAIT_POLL_S=0.02	# scenarios watch the kernel closely
 SCN_BUILD=${SCN_BUILD:-$SCN_TOP}
 ACCEPTD=$SCN_BUILD/server/acceptd
 ACCEPTCTL=$SCN_BUILD/tools/acceptctl
@@ -131,44 +134,6 @@ scn_die()
 {
 	echo "scenario: $*" >&2
 	exit 1
-}
-
-# COND is evaluated here, so it sees the caller's variables but not its
-# positional parameters; the odd local names keep them from being shadowed.
-wait_for()
-{
-	local _wf_cond=$1 _wf_deadline
-	_wf_deadline=$(( ${EPOCHREALTIME/./} + $(awk -v s="$2" 'BEGIN { printf "%d", s * 1000000 }') ))
-	while :; do
-		eval "$_wf_cond" && return 0
-		[ "${EPOCHREALTIME/./}" -ge "$_wf_deadline" ] && return 1
-		sleep 0.02
-	done
-}
-
-# Running, and not a zombie waiting for us to reap it.
-alive()
-{
-	local st
-	[ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
-	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
-}
-
-# A port nobody listens on; inside our own namespace anything is free,
-# on the host we ask ss.
-free_port()
-{
-	local p tries=0
-	while [ "$tries" -lt 100 ]; do
-		p=$((20000 + RANDOM % 20000))
-		if [ -z "$(ss -Htan "( sport = :$p or dport = :$p )" 2>/dev/null)" ]; then
-			echo "$p"
-			return 0
-		fi
-		tries=$((tries + 1))
-	done
-	scn_die "no free port found in 100 tries"
 }
 
 in_namespace()
@@ -1030,7 +995,7 @@ scn_run()
 	: >"$RAW/clients.csv"
 	: >"$RAW/app.jsonl"
 	: >"$RAW/marks.csv"
-	PORT=$(free_port)
+	PORT=$(free_port) || scn_die "no free port found in 100 tries"
 	CTL_SOCK=$(scn_ctl_path)
 	trap scn_cleanup EXIT
 	scn_write_config

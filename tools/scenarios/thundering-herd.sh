@@ -76,7 +76,7 @@ herd_table_make()
 herd_measure()
 {
 	local mode=$1 port sock conf pid st=0
-	port=$(free_port)
+	port=$(free_port) || { note "$mode: no free port"; return 1; }
 	sock=$(herd_sock "$mode")
 	conf=$OUT/herd-$mode.conf
 	{
