@@ -19,21 +19,6 @@ scenario_config()
 	echo "idle-timeout 60s"
 }
 
-# The last kernel sample in the window has N sockets of SIDE in STATE.
-cw_last()
-{
-	local row n
-	row=$(scn_rows "$OUT/kernel.csv" | awk -F, '$2 == "listen"' | tail -n 1)
-	[ -n "$row" ] || { echo "no kernel sample in the window"; return 1; }
-	n=$(printf '%s\n' "$row" | awk -F, -v k="$1.$2" '{
-		m = split($11, a, " "); v = 0
-		for (i = 1; i <= m; i++) { split(a[i], kv, "="); if (kv[1] == k) v = kv[2] }
-		print v }')
-	echo "last sample: $1 $2 = $n (want $3 $4)"
-	printf '%s\n' "$row" | scn_show
-	scn_cmp "$n" "$3" "$4"
-}
-
 scenario_run()
 {
 	local i
@@ -99,6 +84,6 @@ scenario_check()
 	check "each orphan ACKs the FIN" wire_order 'server:F' 'client:^\.$'
 	check "the clients' sockets move to TIME_WAIT" \
 	    kernel_count client TIME_WAIT -eq "$all"
-	check "no CLOSE_WAIT left" cw_last server CLOSE_WAIT -eq 0
-	check "no FIN_WAIT2 left" cw_last client FIN_WAIT2 -eq 0
+	check "no CLOSE_WAIT left" kernel_count_last server CLOSE_WAIT -eq 0
+	check "no FIN_WAIT2 left" kernel_count_last client FIN_WAIT2 -eq 0
 }

@@ -70,6 +70,8 @@
 #   kernel_queue OP N          some sample's accept queue satisfies OP N
 #   kernel_queue_last OP N     the window's last sample does
 #   kernel_count SIDE STATE OP N   some sample has that many in STATE
+#   kernel_count_max SIDE STATE OP N   the most any sample had does
+#   kernel_count_last SIDE STATE OP N  the window's last sample does
 #   kernel_seen SIDE STATE [RECVQ] some connection row in STATE (with Recv-Q)
 #   trace_count EVENT OP N [DETAIL_ERE]  acceptd trace events
 #   trace_seen EVENT [DETAIL_ERE]        the first such event
@@ -797,17 +799,16 @@ scn_listen_rows()
 
 kernel_queue()
 {
-	local row
-	row=$(scn_listen_rows | awk -F, -v op="$1" -v n="$2" '
-	    (op == "-eq" && $9 == n) || (op == "-ge" && $9 >= n) ||
-	    (op == "-gt" && $9 > n) || (op == "-le" && $9 <= n) ||
-	    (op == "-lt" && $9 < n) || (op == "-ne" && $9 != n) { print; exit }')
-	if [ -z "$row" ]; then
-		echo "no sample with accept queue $1 $2; queues seen: $(scn_listen_rows | cut -d, -f9 | uniq | tr '\n' ' ')"
-		return 1
-	fi
-	echo "accept queue $(echo "$row" | cut -d, -f9) of $(echo "$row" | cut -d, -f10):"
-	printf '%s\n' "$row" | scn_show
+	local q row
+	while IFS=, read -r q row; do
+		if scn_cmp "$q" "$1" "$2"; then
+			echo "accept queue $q of $(echo "$row" | cut -d, -f10):"
+			printf '%s\n' "$row" | scn_show
+			return 0
+		fi
+	done < <(scn_listen_rows | awk -F, '{ print $9 "," $0 }')
+	echo "no sample with accept queue $1 $2; queues seen: $(scn_listen_rows | cut -d, -f9 | uniq | tr '\n' ' ')"
+	return 1
 }
 
 kernel_queue_last()
@@ -821,25 +822,48 @@ kernel_queue_last()
 	scn_cmp "$q" "$1" "$2"
 }
 
+# Each kernel sample in the window as "N,ROW": N sockets of SIDE in STATE.
+scn_state_rows()
+{
+	scn_listen_rows | awk -F, -v k="$1.$2" '{
+		m = split($11, a, " "); v = 0
+		for (i = 1; i <= m; i++) {
+			split(a[i], kv, "="); if (kv[1] == k) v = kv[2]
+		}
+		print v "," $0 }'
+}
+
 kernel_count()
 {
-	local row
-	row=$(scn_listen_rows | awk -F, -v key="$1.$2" -v op="$3" -v n="$4" '{
-		c = 0
-		if (match($11, "(^| )" key "=[0-9]+")) {
-			s = substr($11, RSTART, RLENGTH); sub(/.*=/, "", s); c = s + 0
-		}
-		if ((op == "-eq" && c == n) || (op == "-ge" && c >= n) ||
-		    (op == "-gt" && c > n) || (op == "-le" && c <= n) ||
-		    (op == "-lt" && c < n) || (op == "-ne" && c != n)) { print; exit }
-	}')
-	if [ -z "$row" ]; then
-		echo "no sample with $1 $2 count $3 $4; samples:"
-		scn_listen_rows | scn_show
-		return 1
-	fi
-	echo "$1 sockets in $2 ($3 $4):"
+	local n row
+	while IFS=, read -r n row; do
+		if scn_cmp "$n" "$3" "$4"; then
+			echo "$1 sockets in $2 ($3 $4):"
+			printf '%s\n' "$row" | scn_show
+			return 0
+		fi
+	done < <(scn_state_rows "$1" "$2")
+	echo "no sample with $1 $2 count $3 $4; samples:"
+	scn_listen_rows | scn_show
+	return 1
+}
+
+kernel_count_max()
+{
+	local n
+	n=$(scn_state_rows "$1" "$2" | cut -d, -f1 | sort -n | tail -n 1)
+	echo "at most ${n:-0} $1 socket(s) in $2 in any sample (want $3 $4)"
+	scn_cmp "${n:-0}" "$3" "$4"
+}
+
+kernel_count_last()
+{
+	local n row
+	IFS=, read -r n row < <(scn_state_rows "$1" "$2" | tail -n 1)
+	[ -n "$row" ] || { echo "no kernel sample in the window"; return 1; }
+	echo "last sample: $1 $2 = $n (want $3 $4)"
 	printf '%s\n' "$row" | scn_show
+	scn_cmp "$n" "$3" "$4"
 }
 
 kernel_seen()

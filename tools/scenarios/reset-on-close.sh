@@ -40,18 +40,6 @@ scenario_run()
 	counters_snapshot end
 }
 
-# The most sockets of SIDE in STATE that any kernel sample in the window had.
-rc_max()
-{
-	local n
-	n=$(scn_rows "$OUT/kernel.csv" | awk -F, -v k="$1.$2" '$2 == "listen" {
-		m = split($11, a, " ")
-		for (i = 1; i <= m; i++) { split(a[i], kv, "="); if (kv[1] == k && kv[2] > v) v = kv[2] }
-	    } END { print v + 0 }')
-	echo "at most $n $1 socket(s) in $2 in any sample (want $3 $4)"
-	scn_cmp "$n" "$3" "$4"
-}
-
 scenario_check()
 {
 	window reset graceful
@@ -62,9 +50,9 @@ scenario_check()
 	check "... and no FIN from the server" wire_count server F -eq 0
 	check "the client reads the reply, then ECONNRESET" \
 	    client_detail reset 'read [1-9][0-9]* B, then ECONNRESET'
-	check "no TIME_WAIT on the server side" rc_max server TIME_WAIT -eq 0
+	check "no TIME_WAIT on the server side" kernel_count_max server TIME_WAIT -eq 0
 	check "... nor on the client side: the RST ends both at once" \
-	    rc_max client TIME_WAIT -eq 0
+	    kernel_count_max client TIME_WAIT -eq 0
 	check "the RST is counted in Tcp OutRsts" counter_between reset graceful OutRsts -eq 1
 	check "... and, oddly named, in TcpExt TCPAbortOnData (zero-linger close)" \
 	    counter_between reset graceful TCPAbortOnData -eq 1
