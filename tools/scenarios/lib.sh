@@ -154,23 +154,32 @@ sysctl_ns()
 
 # The control socket must fit sun_path (108 bytes): a long output path
 # falls back to a private temporary folder.
+# scn_ctl_path [NAME]: $OUT/NAME.sock (ctl), or one in /tmp when that is
+# too long for a socket's address.
 scn_ctl_path()
 {
-	local p=$OUT/ctl.sock
+	local p=$OUT/${1:-ctl}.sock
 	if [ "${#p}" -gt 100 ]; then
 		p=$(mktemp -d /tmp/scenario-ctl.XXXXXX)/ctl.sock
 	fi
 	echo "$p"
 }
 
+# scn_config_base PORT SOCK PIDFILE: what every scenario daemon's config
+# starts with.
+scn_config_base()
+{
+	echo "listen 127.0.0.1:$1"
+	echo "control $2"
+	echo "pidfile $3"
+	echo "shutdown-timeout 1s"
+}
+
 scn_write_config()
 {
 	{
 		echo "# written by tools/scenario for $SCN_NAME"
-		echo "listen 127.0.0.1:$PORT"
-		echo "control $CTL_SOCK"
-		echo "pidfile $OUT/acceptd.pid"
-		echo "shutdown-timeout 1s"
+		scn_config_base "$PORT" "$CTL_SOCK" "$OUT/acceptd.pid"
 		scenario_config
 	} >"$OUT/acceptd.conf"
 }
@@ -203,9 +212,16 @@ scn_start_daemon()
 
 scn_stop_daemon()
 {
-	local pid=$SCN_DAEMON kids
-	[ -n "$pid" ] || return 0
+	[ -n "$SCN_DAEMON" ] || return 0
+	scn_daemon_stop "$SCN_DAEMON"
 	SCN_DAEMON=
+}
+
+# scn_daemon_stop PID: SIGTERM to an acceptd master, SIGKILL to it and its
+# workers if they linger; reaped.
+scn_daemon_stop()
+{
+	local pid=$1 kids
 	kids=$(pgrep -P "$pid" 2>/dev/null || true)
 	kill -TERM "$pid" 2>/dev/null || true
 	# shellcheck disable=SC2086

@@ -19,29 +19,11 @@ scenario_config()
 	echo "protocol http"
 }
 
-# herd_sock MODE: a control socket path that fits sun_path.
-herd_sock()
-{
-	local p=$OUT/herd-$1.sock
-	[ "${#p}" -le 100 ] || p=$(mktemp -d /tmp/scenario-herd.XXXXXX)/ctl.sock
-	echo "$p"
-}
-
 # herd_result FILE LABEL: the per-worker counters of a status -j as a
 # ladder rule (a note's column is too narrow for them).
 herd_result()
 {
 	mark "$2-result" "$2: $(jq -r '[.workers[] | "w\(.id) accepted \(.accepted) wakeups \(.wakeups) empty \(.empty_accepts)"] | join(", ")' "$1" 2>/dev/null)"
-}
-
-herd_stop()
-{
-	local pid=$1 kids
-	kids=$(pgrep -P "$pid" 2>/dev/null || true)
-	kill -TERM "$pid" 2>/dev/null || true
-	# shellcheck disable=SC2086
-	wait_for '! alive "$pid"' 3 || kill -KILL "$pid" $kids 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
 }
 
 # herd_csw FILE: "pid voluntary-context-switches" of each worker in the
@@ -77,13 +59,10 @@ herd_measure()
 {
 	local mode=$1 port sock conf pid st=0
 	port=$(free_port) || { note "$mode: no free port"; return 1; }
-	sock=$(herd_sock "$mode")
+	sock=$(scn_ctl_path "herd-$mode")
 	conf=$OUT/herd-$mode.conf
 	{
-		echo "listen 127.0.0.1:$port"
-		echo "control $sock"
-		echo "pidfile $OUT/herd-$mode.pid"
-		echo "shutdown-timeout 1s"
+		scn_config_base "$port" "$sock" "$OUT/herd-$mode.pid"
 		echo "workers $HERD_WORKERS"
 		echo "accept $mode"
 		echo "protocol http"
@@ -93,7 +72,7 @@ herd_measure()
 	scn_bg "$pid"
 	if ! wait_for '"$ACCEPTCTL" -s "$sock" status >/dev/null 2>&1' 5; then
 		note "$mode: acceptd did not start: $(head -c 200 "$OUT/herd-$mode.log")"
-		herd_stop "$pid"
+		scn_daemon_stop "$pid"
 		return 1
 	fi
 	timeout 5 "$ACCEPTCTL" -s "$sock" -j status >"$RAW/herd-$mode.before.json"
@@ -106,7 +85,7 @@ herd_measure()
 	herd_csw "$OUT/herd-$mode.json" >"$RAW/herd-$mode.csw1"
 	herd_table_make "$mode"
 	mark "$mode-result" "$mode: $(awk '{ printf "%sw%s accepted %s wakeups %s empty %s kernel %s", (NR > 1 ? ", " : ""), $1, $2, $3, $4, $5 }' "$OUT/herd-$mode.tsv")"
-	herd_stop "$pid"
+	scn_daemon_stop "$pid"
 	return "$st"
 }
 
