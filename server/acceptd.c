@@ -2,6 +2,7 @@
  * acceptd: flags, configuration check, then the master takes over.
  */
 #include <err.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +29,10 @@ main(int argc, char *argv[])
 {
 	struct conf	 conf;
 	const char	*path = ACCEPTD_CONF;
+	char		 cwd[PATH_MAX], *abs = NULL;
 	int		 ch, foreground = 0, check = 0, verbose = 0;
 
-	setproctitle_init(argc, argv, environ);
+	title_init(argc, argv, environ);
 	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
 		switch (ch) {
 		case 'd':
@@ -62,6 +64,13 @@ main(int argc, char *argv[])
 		exit(0);
 	}
 	log_init(1, conf.log_level, "");
+	/* daemon() moves to /: a reload must still find the file. */
+	if (path[0] != '/') {
+		if (getcwd(cwd, sizeof(cwd)) == NULL ||
+		    asprintf(&abs, "%s/%s", cwd, path) == -1)
+			err(1, "%s: making the path absolute", path);
+		path = abs;
+	}
 	master_init(&conf, path, foreground, verbose);
 	return master_run();
 }

@@ -34,7 +34,7 @@ usage(void)
 	size_t i;
 
 	fprintf(stderr, "usage: acceptctl [-j] [-s socket] command [args]\n"
-	    "commands (a prefix picks the first that matches):\n");
+	    "commands (a unique prefix will do):\n");
 	for (i = 0; i < ctlproto_ncmds; i++)
 		fprintf(stderr, "  %s\n", ctlproto_cmds[i].usage);
 	exit(EXIT_REFUSED);
@@ -44,13 +44,49 @@ static const struct ctlproto_cmd *
 command_lookup(const char *word)
 {
 	const struct ctlproto_cmd	*cmd;
-	char			 list[256];
+	char				 why[CTLPROTO_WHY_MAX];
 
-	if ((cmd = ctlproto_find(word)) != NULL)
-		return cmd;
-	ctlproto_names(list, sizeof(list));
-	errx(EXIT_REFUSED, "unknown command \"%s\"; valid commands are %s",
-	    word, list);
+	if ((cmd = ctlproto_lookup(word, why, sizeof(why))) == NULL)
+		errx(EXIT_REFUSED, "%s", why);
+	return cmd;
+}
+
+static const char *
+blank_name(char c)
+{
+	switch (c) {
+	case '\n':
+		return "a newline";
+	case '\r':
+		return "a carriage return";
+	case ' ':
+		return "a space";
+	default:
+		return "a tab";
+	}
+}
+
+/*
+ * The daemon reads one line of blank-separated words, so an argument that
+ * is empty or holds a blank or a line break would be read as other words,
+ * or as another command: refuse it here rather than send it.
+ */
+static void
+check_arguments(const char *command, int argc, char **argv)
+{
+	const char	*bad;
+	int		 i;
+
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] == '\0')
+			errx(EXIT_REFUSED, "%s: argument %d is empty", command,
+			    i);
+		if ((bad = strpbrk(argv[i], "\n\r \t")) != NULL)
+			errx(EXIT_REFUSED, "%s: argument %d holds %s at byte "
+			    "%td; each argument must be one word, without "
+			    "blanks or line breaks", command, i,
+			    blank_name(*bad), bad - argv[i] + 1);
+	}
 }
 
 /* A stopped or wedged daemon must not hang a script for ever. */
@@ -248,6 +284,7 @@ main(int argc, char *argv[])
 		socket_path = path;
 	}
 	cmd = command_lookup(argv[0]);
+	check_arguments(cmd->name, argc, argv);
 	if (argc - 1 < cmd->min_args || argc - 1 > cmd->max_args) {
 		fprintf(stderr, "usage: acceptctl %s\n", cmd->usage);
 		return EXIT_REFUSED;

@@ -298,7 +298,7 @@ like "$out" "^acceptd [0-9]+\.[0-9]+" "version: 'acceptd X.Y'"
 ver=${out#acceptd }
 is "$(ctl -j version | jq -r .version)" "$ver" "-j version: {\"version\": same}"
 
-like "$(ctl st)" "^master pid $ACCEPTD_PID" "'st' is status"
+like "$(ctl sta)" "^master pid $ACCEPTD_PID" "'sta' is status"
 like "$(ctl sock)" "accept queue" "'sock' is sockets"
 is "$(ctl vers)" "acceptd $ver" "'vers' is version"
 out=$(ctl frobnicate 2>&1)

@@ -67,7 +67,7 @@ else
 fi
 
 # --- the raw protocol ---
-out=$(printf 'status\nfoo\n\n-j version\nversion extra\nwatch\nst\n' | raw)
+out=$(printf 'status\nfoo\n\n-j version\nversion extra\nwatch\nsta\n' | raw)
 is "$(printf '%s\n' "$out" | grep -cE '^(ok|error: .+)$')" 7 \
     "seven lines in, seven answers (ok or error: ...)"
 like "$out" "^error: watch is acceptctl's own" \
@@ -77,9 +77,9 @@ like "$(printf '%s\n' "$out" | sed -n 2p)" "^worker " \
 like "$out" 'error: unknown command "foo"; valid commands are status, workers' \
     "an unknown command: error naming the valid commands"
 like "$out" '^\{"version":"[0-9.]+"\}$' "-j version: one JSON line"
-is "$(printf '%s\n' "$out" | tail -n 1)" ok "the last command (st) answered ok"
+is "$(printf '%s\n' "$out" | tail -n 1)" ok "the last command (sta) answered ok"
 is "$(printf '%s\n' "$out" | grep -c '^master pid')" 2 \
-    "'st' after errors is still status"
+    "'sta' after errors is still status"
 
 # --- a 1 MiB line ---
 out=$({ head -c 1048576 /dev/zero | tr '\0' a; printf '\nversion\n'; } | raw)
