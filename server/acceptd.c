@@ -10,6 +10,7 @@
 
 #include "acceptd.h"
 #include "log.h"
+#include "master.h"
 
 #ifndef ACCEPTD_CONF
 #define ACCEPTD_CONF	"/usr/local/etc/acceptd.conf"
@@ -29,7 +30,8 @@ main(int argc, char *argv[])
 {
 	struct conf	 conf;
 	const char	*path = ACCEPTD_CONF;
-	char		 cwd[PATH_MAX], *abs = NULL;
+	char		 cwd[PATH_MAX], why[512], *abs = NULL;
+	int		 status;
 	int		 ch, foreground = 0, check = 0, verbose = 0;
 
 	title_init(argc, argv, environ);
@@ -71,6 +73,11 @@ main(int argc, char *argv[])
 			err(1, "%s: making the path absolute", path);
 		path = abs;
 	}
-	master_init(&conf, path, foreground, verbose);
-	return master_run();
+	master_init(&conf, path, verbose);
+	if (control_init(conf.control, why, sizeof(why)) == -1)
+		master_abort(why);
+	control_start(master_start(foreground));
+	status = master_run();
+	control_cleanup();
+	return status;
 }

@@ -59,8 +59,13 @@ void	worker_main(int slot, int sb, const struct conf *,
 	    __attribute__((noreturn));
 
 /* master.c */
-void	master_init(struct conf *, const char *path, int foreground,
-	    int verbose);
-int	master_run(void);
+void		 master_init(struct conf *, const char *path, int verbose);
+struct ev_loop	*master_start(int foreground);
+int		 master_run(void);
+
+/* control.c */
+int	control_init(const char *path, char *why, size_t);
+void	control_start(struct ev_loop *);
+void	control_cleanup(void);
 
 #endif

@@ -46,6 +46,7 @@ static void	ctl_close(struct ctl_client *);
 static void	ctl_process(struct ctl_client *);
 static void	ctl_run(struct ctl_client *, int, char **);
 static void	ctl_stream_fill(struct ctl_client *, int);
+static void	control_trace(const char *);
 
 /*
  * Create the socket before daemonizing, so a conflict is said on the
@@ -116,6 +117,7 @@ control_start(struct ev_loop *loop)
 {
 	ctl_loop = loop;
 	ctl_cmd_init();
+	proc_set_trace(control_trace);
 	ev_timer_init(&ctl_accept_timer, ctl_accept_again, NULL);
 	if (ev_set(loop, ctl_fd, EV_READ, ctl_accept, NULL) == -1)
 		fatal("poll control socket");
@@ -545,7 +547,7 @@ ctl_trace_start(struct ctl_client *c)
 }
 
 /* Trace lines from the workers, fanned out to whoever listens. */
-void
+static void
 control_trace(const char *line)
 {
 	struct ctl_client	*c, *next;

@@ -135,9 +135,12 @@ master_log_level(struct conf *conf)
 		conf->log_level = LOGLEVEL_DEBUG;
 }
 
-/* Everything that can fail on the user's terminal happens here. */
+/*
+ * Everything that can fail on the user's terminal happens here and in
+ * master_start; acceptd.c creates the control socket between the two.
+ */
 void
-master_init(struct conf *conf, const char *path, int foreground, int verbose)
+master_init(struct conf *conf, const char *path, int verbose)
 {
 	char	why[512];
 	pid_t	other;
@@ -175,18 +178,18 @@ master_init(struct conf *conf, const char *path, int foreground, int verbose)
 		goto fail;
 	}
 	scoreboard_set_rate(master.sb, conf->set.accept_rate);
-	if (control_init(conf->control, why, sizeof(why)) == -1)
-		goto fail;
-	master_signals_init();
-	if (!foreground && daemon(0, 0) == -1)
-		err(1, "daemon");
-	log_init(foreground, conf->log_level, "");
-	pidfile_write(master.pidfh);
 	return;
 fail:
+	master_abort(why);
+}
+
+void
+master_abort(const char *why)
+{
 	pidfile_remove(master.pidfh);
 	errx(1, "%s", why);
 }
+
 
 /* Scoreboard entries: one per worker process, its own from fork to exit. */
 static int
@@ -639,13 +642,17 @@ master_wakeup(struct ev_loop *loop, int fd, int events, void *arg)
 	}
 }
 
-int
-master_run(void)
+/* Detach (unless foreground) and make the loop the rest runs on. */
+struct ev_loop *
+master_start(int foreground)
 {
-	static const struct proc_hooks hooks = { master_exited,
-	    control_trace };
 	int i;
 
+	master_signals_init();
+	if (!foreground && daemon(0, 0) == -1)
+		err(1, "daemon");
+	log_init(foreground, master.conf.log_level, "");
+	pidfile_write(master.pidfh);
 	if ((master.loop = ev_loop_new(64)) == NULL)
 		fatal("event loop");
 	if (ev_set(master.loop, master.signal_pipe, EV_READ, master_wakeup,
@@ -655,8 +662,14 @@ master_run(void)
 	for (i = 0; i < CONF_WORKERS_MAX; i++)
 		ev_timer_init(&master.slot[i].respawn, master_respawn_due,
 		    &master.slot[i]);
-	proc_init(master.loop, &hooks);
-	control_start(master.loop);
+	proc_init(master.loop, master_exited);
+	return master.loop;
+}
+
+/* Start the workers and run until stopped and every worker is gone. */
+int
+master_run(void)
+{
 	title_set("master");
 	log_info("listening on %s (%s, backlog %d), %d workers, %s backend",
 	    master.conf.listen, conf_accept_name(master.conf.accept),
@@ -666,7 +679,6 @@ master_run(void)
 		if (ev_run_once(master.loop, -1) == -1 && errno != EINTR)
 			fatal("event loop");
 	}
-	control_cleanup();
 	pidfile_remove(master.pidfh);
 	log_info("exiting");
 	return 0;

@@ -1,7 +1,8 @@
 /*
  * The master's state and its public functions (master.c): slots, the
  * listeners they use, scale, settings, reload, stop.  control.c reads the
- * state to answer queries and changes it only through these functions.
+ * state to answer queries and changes it only through these functions;
+ * the master never calls control.c (acceptd.c starts both).
  */
 #ifndef MASTER_H
 #define MASTER_H
@@ -51,11 +52,7 @@ void	master_setting(const char *name, const char *value, int only_slot,
 	    struct proc_req *);
 int	master_reload(char *why, size_t, struct proc_req *);
 void	master_stop(void);
+void	master_abort(const char *why) __attribute__((noreturn));
 
-/* control.c */
-int	control_init(const char *path, char *why, size_t);
-void	control_start(struct ev_loop *);
-void	control_cleanup(void);
-void	control_trace(const char *line);
 
 #endif

@@ -47,7 +47,8 @@ struct proc_list		 procs = TAILQ_HEAD_INITIALIZER(procs);
 static struct proc_req_list	 reqs = TAILQ_HEAD_INITIALIZER(reqs);
 static struct proc_req_list	 posted = TAILQ_HEAD_INITIALIZER(posted);
 static struct ev_loop		*proc_loop;
-static struct proc_hooks	 hooks;
+static void			(*proc_exited)(struct proc *, int);
+static void			(*proc_trace)(const char *);
 static struct ev_timer		 post_timer;
 static uint32_t			 proc_seq;
 
@@ -58,11 +59,17 @@ static void	proc_req_resolve(struct proc *, uint32_t, int, int,
 		    const char *);
 
 void
-proc_init(struct ev_loop *loop, const struct proc_hooks *h)
+proc_init(struct ev_loop *loop, void (*exited)(struct proc *, int))
 {
 	proc_loop = loop;
-	hooks = *h;
+	proc_exited = exited;
 	ev_timer_init(&post_timer, proc_run_posted, NULL);
+}
+
+void
+proc_set_trace(void (*trace)(const char *))
+{
+	proc_trace = trace;
 }
 
 /*
@@ -155,7 +162,7 @@ proc_reap(void)
 		proc_close_channel(p);
 		TAILQ_REMOVE(&procs, p, entry);
 		proc_req_resolve(p, 0, 0, 1, NULL);
-		hooks.exited(p, status);
+		proc_exited(p, status);
 		free(p);
 	}
 }
@@ -199,8 +206,8 @@ proc_channel(struct ev_loop *loop, int fd, int events, void *arg)
 		}
 		switch (m.type) {
 		case CHAN_TRACE:
-			if (hooks.trace != NULL)
-				hooks.trace(m.payload);
+			if (proc_trace != NULL)
+				proc_trace(m.payload);
 			break;
 		case CHAN_ACK:
 		case CHAN_NAK:

@@ -5,7 +5,8 @@
  * never from inside the reaping that ended it.
  *
  * Who calls whom: master.c and control.c call proc.c; proc.c calls back
- * only through the functions it was given (proc_init, proc_req_new).
+ * only through the functions it was given (proc_init, proc_set_trace,
+ * proc_req_new).
  */
 #ifndef PROC_H
 #define PROC_H
@@ -35,15 +36,13 @@ struct proc {
 
 TAILQ_HEAD(proc_list, proc);
 
-/* What the master learns from proc.c. */
-struct proc_hooks {
-	/* p is gone (status as from waitpid); p is freed after. */
-	void	(*exited)(struct proc *, int status);
-	/* One trace line from a worker. */
-	void	(*trace)(const char *line);
-};
-
-void		 proc_init(struct ev_loop *, const struct proc_hooks *);
+/*
+ * exited(p, status): p is gone (status as from waitpid), freed after;
+ * the master's.  trace(line): one trace line from a worker; control's.
+ */
+void		 proc_init(struct ev_loop *, void (*exited)(struct proc *,
+		    int));
+void		 proc_set_trace(void (*trace)(const char *));
 extern struct proc_list	procs;		/* every live child, oldest first */
 
 /*
