@@ -26,7 +26,8 @@
 #include "kview.h"
 #include "log.h"
 
-#define GROUP_MAX	(2 * CONF_WORKERS_MAX + 2)
+/* Every slot's socket, and one for each draining worker, and a shared. */
+#define GROUP_MAX	(CONF_WORKERS_MAX + SB_WORKERS + 1)
 
 static LIST_HEAD(, listener)	 listeners = LIST_HEAD_INITIALIZER(listeners);
 static struct listener		*group[GROUP_MAX];	/* kernel order */
@@ -103,6 +104,12 @@ listener_open(const struct conf *conf, int per_slot, char *err, size_t len)
 			if (!l->reuseport && setsockopt(l->fd, SOL_SOCKET,
 			    SO_REUSEPORT, &on, sizeof(on)) == 0)
 				l->reuseport = 1;
+	if (reuseport && ngroup >= GROUP_MAX - 1) {
+		snprintf(err, len, "%s: %d listening sockets already share the "
+		    "port; no more until draining workers finish", conf->listen,
+		    ngroup);
+		return NULL;
+	}
 	if ((fd = listen_socket(conf, reuseport, err, len)) == -1)
 		return NULL;
 	if ((l = calloc(1, sizeof(*l))) == NULL ||
@@ -158,6 +165,25 @@ listener_retire(struct listener *l)
 	listen_steer_group();
 }
 
+/*
+ * Before l leaves the group, steer by indices that name the same sockets
+ * before and after: not l's, and not the last, which the kernel moves
+ * into l's place.  (If only the last stays, the old program serves the
+ * moment in between.)
+ */
+static void
+listen_steer_around(int i)
+{
+	int	keep[GROUP_MAX];
+	int	j, n = 0;
+
+	for (j = 0; j < ngroup; j++)
+		if (j != i && j != ngroup - 1 && !group[j]->retiring)
+			keep[n++] = j;
+	if (n > 0 && listen_steer(group[0]->fd, keep, n) == -1)
+		log_warn("steering new connections away from retired sockets");
+}
+
 static void
 listen_leave_group(struct listener *l)
 {
@@ -165,12 +191,18 @@ listen_leave_group(struct listener *l)
 
 	for (i = 0; i < ngroup; i++)
 		if (group[i] == l) {
+			listen_steer_around(i);
 			group[i] = group[--ngroup];
 			break;
 		}
 }
 
-/* The last user is gone: close it, saying what a close would reset. */
+/*
+ * The last user is gone: close it, saying what a close would reset.  A
+ * child forked a moment ago holds every descriptor until its closefrom,
+ * so close alone may leave the socket in the group for a while; shutdown
+ * takes it out now, where the group's order says it is gone.
+ */
 void
 listener_release(struct listener *l)
 {
@@ -182,10 +214,11 @@ listener_release(struct listener *l)
 	if (kview_listen_queue(l->fd, &queue, &limit) == 0 && queue > 0)
 		log_warnx("closing a listening socket with %u connections "
 		    "queued: the kernel resets them", queue);
-	close(l->fd);
-	LIST_REMOVE(l, entry);
 	if (l->in_group)
 		listen_leave_group(l);
+	shutdown(l->fd, SHUT_RDWR);
+	close(l->fd);
+	LIST_REMOVE(l, entry);
 	free(l);
 	/* Alone again: the port is ours only, as a plain bind makes it. */
 	if ((l = LIST_FIRST(&listeners)) != NULL &&

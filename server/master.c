@@ -249,28 +249,26 @@ master_respawn_later(struct slot *s, unsigned int ms)
 static struct proc *
 master_spawn(struct slot *s)
 {
-	struct listener	*l = master.shared;
+	struct listener	*l;
 	struct proc	*p;
 	char		 why[512];
 
-	if (master.conf.accept == ACCEPT_REUSEPORT) {
-		if (s->listener == NULL) {
-			if ((s->listener = listener_open(&master.conf, 1, why,
-			    sizeof(why))) == NULL) {
-				log_warnx("worker %d: %s", s->id, why);
-				master_respawn_later(s, RESPAWN_MAX_MS);
-				return NULL;
-			}
-			listener_hold(s->listener);
-		}
-		l = s->listener;
-	}
 	if (s->sb == -1 && (s->sb = master_sb_alloc()) == -1) {
 		log_warnx("worker %d: all %d scoreboard entries are held by "
 		    "draining workers", s->id, SB_WORKERS);
 		master_respawn_later(s, RESPAWN_MAX_MS);
 		return NULL;
 	}
+	if (s->listener == NULL && master.shared == NULL) {
+		if ((s->listener = listener_open(&master.conf, 1, why,
+		    sizeof(why))) == NULL) {
+			log_warnx("worker %d: %s", s->id, why);
+			master_respawn_later(s, RESPAWN_MAX_MS);
+			return NULL;
+		}
+		listener_hold(s->listener);
+	}
+	l = s->listener != NULL ? s->listener : master.shared;
 	atomic_store(&master.sb->worker[s->sb].state, WORKER_STARTING);
 	atomic_store(&master.sb->worker[s->sb].active, 0);
 	if ((p = proc_spawn(s->id, s->sb, l, l->fd, master_child)) == NULL) {
@@ -352,24 +350,64 @@ master_exited(struct proc *p, int status)
 	}
 }
 
-/* The slot is no longer wanted: its worker and its own socket retire. */
+/*
+ * A retired socket that no process accepts from any more (its workers
+ * were waiting to respawn) gets one that only drains it: its own
+ * scoreboard entry, told at once to stop and linger.  A fork that fails
+ * here loses what is queued, and says so when the socket closes.
+ */
 static void
-master_slot_retire(struct slot *s, struct proc_req *req)
+master_drain(struct listener *l, int slot, struct proc_req *req)
 {
-	struct proc *p = proc_of_slot(s->id);
+	struct proc	*p;
+	int		 sb;
 
-	s->wanted = 0;
+	if (l->users > 1 || master.stopping)	/* a process has it */
+		return;
+	if ((sb = master_sb_alloc()) == -1)
+		return;
+	if ((p = proc_spawn(slot, sb, l, l->fd, master_child)) == NULL) {
+		log_warn("worker %d: fork for draining", slot);
+		master_sb_free(sb);
+		return;
+	}
+	listener_hold(l);
+	atomic_store(&master.sb->worker[sb].state, WORKER_STARTING);
+	atomic_store(&master.sb->worker[sb].pid, p->pid);
+	master_retire(p, req);
+}
+
+/*
+ * The slot's process retires; with goes, the slot's own socket too: it
+ * is retired first, so that its worker (or one made to drain it) takes
+ * what is queued on it.
+ */
+static void
+master_slot_vacate(struct slot *s, int goes, struct proc_req *req)
+{
+	struct proc	*p = proc_of_slot(s->id);
+	struct listener	*l = goes ? s->listener : NULL;
+
 	ev_timer_stop(master.loop, &s->respawn);
-	if (s->listener != NULL)
-		listener_retire(s->listener);	/* before its worker hears */
+	if (l != NULL)
+		listener_retire(l);	/* before its worker hears */
 	if (p != NULL)
 		master_retire(p, req);
 	master_sb_free(s->sb);		/* none if p took it */
 	s->sb = -1;
-	if (s->listener != NULL) {
-		listener_release(s->listener);
+	if (l != NULL) {
+		master_drain(l, s->id, req);
 		s->listener = NULL;
+		listener_release(l);
 	}
+}
+
+/* The slot is no longer wanted: its worker and its own socket retire. */
+static void
+master_slot_retire(struct slot *s, struct proc_req *req)
+{
+	s->wanted = 0;
+	master_slot_vacate(s, 1, req);
 }
 
 static void
@@ -415,7 +453,6 @@ master_switch_accept(enum accept_mode kind, int workers,
 {
 	struct listener	*old_shared = master.shared;
 	struct slot	*s;
-	struct proc	*p;
 	char		 why[512];
 	int		 i;
 
@@ -440,24 +477,15 @@ master_switch_accept(enum accept_mode kind, int workers,
 		s = &master.slot[i];
 		if (!s->wanted)
 			continue;
-		if (kind != ACCEPT_REUSEPORT && s->listener != NULL)
-			listener_retire(s->listener);
-		if ((p = proc_of_slot(i)) != NULL)
-			master_retire(p, req);
-		if (kind != ACCEPT_REUSEPORT && s->listener != NULL) {
-			listener_release(s->listener);
-			s->listener = NULL;
-		}
 		s->wanted = 0;
+		master_slot_vacate(s, kind != ACCEPT_REUSEPORT, req);
 		if (i < workers)
 			master_slot_start(s, req);
-		else {
-			master_sb_free(s->sb);	/* none if p took it */
-			s->sb = -1;
-		}
 	}
-	if (kind == ACCEPT_REUSEPORT && old_shared != NULL)
+	if (kind == ACCEPT_REUSEPORT && old_shared != NULL) {
+		master_drain(old_shared, 0, req);
 		listener_release(old_shared);
+	}
 	master_scale(workers, req);
 }
 
@@ -610,9 +638,8 @@ master_stop(void)
 	title_set("master (stopping)");
 	for (i = 0; i < CONF_WORKERS_MAX; i++)
 		ev_timer_stop(master.loop, &master.slot[i].respawn);
-	TAILQ_FOREACH(p, &procs, entry)
-		if (!p->retiring)
-			master_retire(p, NULL);
+	TAILQ_FOREACH(p, &procs, entry)	/* lingering ones stop too */
+		master_retire(p, NULL);
 	ev_timer_start(master.loop, &master.kill_timer,
 	    master.conf.shutdown_timeout_ms + KILL_GRACE_MS);
 }

@@ -263,6 +263,8 @@ worker_set(struct worker *w, char *line, char *reply, size_t len)
 static int
 worker_command(struct worker *w, struct chan_msg *m, char *reply, size_t len)
 {
+	int linger;
+
 	reply[0] = '\0';
 	switch (m->type) {
 	case CHAN_SET:
@@ -272,7 +274,10 @@ worker_command(struct worker *w, struct chan_msg *m, char *reply, size_t len)
 	case CHAN_STOP:
 		/* the master's shutdown-timeout now, reloads included */
 		w->shutdown_timeout_ms = strtoul(m->payload, NULL, 10);
-		worker_stop(w, strstr(m->payload, "linger") != NULL);
+		linger = strstr(m->payload, "linger") != NULL;
+		if (w->stopping && w->lingering && !linger)
+			worker_close_listener(w);	/* acceptd stops */
+		worker_stop(w, linger);
 		return 0;
 	default:
 		snprintf(reply, len, "unexpected message %s",
@@ -412,8 +417,11 @@ worker_stop_expire(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	if (w->nconns > 0)
 		log_info("shutdown-timeout: closing %u connections", w->nconns);
 	conn_close_all(w, "shutdown-timeout");
-	if (w->lfd != -1)
-		worker_close_listener(w);
+	/*
+	 * A retired socket still lingered on (paused, or not yet empty)
+	 * stays: shutdown-timeout bounds connections, not a queue that
+	 * would be reset.
+	 */
 }
 
 /* The master forked us with every signal blocked: ours first, then open. */
