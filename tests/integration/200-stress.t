@@ -5,7 +5,7 @@
 # is killed no request may fail; after every storm each child of the
 # master is one status lists, and the pool is back to its size.
 # Figures (requests, failures) are printed as diagnostics.
-# shellcheck disable=SC2016,SC2119,SC2317
+# shellcheck disable=SC2016,SC2034,SC2119,SC2317
 . tests/lib.sh
 
 ACCEPTLOAD=$TEST_BUILD/tools/acceptload
@@ -78,6 +78,14 @@ progress()
 	wait_for '[ "$(passive_opens)" -ge $((n + STEP)) ]' 2
 }
 
+# start_storm NAME TEXT: acceptd on config TEXT, its log in NAME.log (a
+# log per storm, kept with T_KEEP=1).
+start_storm()
+{
+	ACCEPTD_LOG=$T_DIR/$1.log
+	start_acceptd "$2"
+}
+
 # load_start NAME: acceptload churn, 50 at once, bounded by its own -d.
 load_start()
 {
@@ -89,7 +97,8 @@ load_start()
 	progress
 }
 
-# load_end: stop the load, print its figures, and set LOAD_FAILED.
+# load_end [allowed]: stop the load, print its figures, and set
+# LOAD_FAILED; failures not allowed bring the daemon's log.
 load_end()
 {
 	local f=$T_DIR/$LOAD_NAME.json
@@ -101,6 +110,7 @@ load_end()
 		diag "$LOAD_NAME: $(jq -c '{connects, requests}' "$f" 2>/dev/null)"
 		grep -q . "$T_DIR/$LOAD_NAME.err" &&
 		    diag "acceptload: $(head -c 500 "$T_DIR/$LOAD_NAME.err")"
+		[ "$1" = allowed ] || diag_file "$ACCEPTD_LOG"
 	fi
 }
 
@@ -142,7 +152,8 @@ scale_storm()
 {
 	local kind=$1 i codes=
 	ok "scale/$kind: acceptd starts (4 workers)" \
-	    start_acceptd "$(conf_for 4 "$kind")" || t_abort "acceptd did not start"
+	    start_storm "scale-$kind" "$(conf_for 4 "$kind")" ||
+	    t_abort "acceptd did not start"
 	load_start "scale-$kind"
 	for i in 1 2 3 4 5 6; do
 		ctl scale 1 >/dev/null 2>&1
@@ -166,7 +177,8 @@ scale_storm reuseport
 # --- reload storm ----------------------------------------------------------
 
 ok "reload storm: acceptd starts (4 workers, exclusive)" \
-    start_acceptd "$(conf_for 4 exclusive)" || t_abort "acceptd did not start"
+    start_storm reload-storm "$(conf_for 4 exclusive)" ||
+    t_abort "acceptd did not start"
 load_start reload-storm
 codes=
 kinds=
@@ -190,7 +202,8 @@ stop_acceptd TERM 5
 # --- kill -9 of workers ----------------------------------------------------
 
 ok "kills: acceptd starts (4 workers, exclusive)" \
-    start_acceptd "$(conf_for 4 exclusive)" || t_abort "acceptd did not start"
+    start_storm kills "$(conf_for 4 exclusive)" ||
+    t_abort "acceptd did not start"
 load_start kills
 killed=
 for i in 1 2 3 4 5; do
@@ -198,7 +211,7 @@ for i in 1 2 3 4 5; do
 	[ -n "$p" ] && kill -KILL "$p" && killed="$killed $p"
 	progress
 done
-load_end
+load_end allowed
 diag "kills: killed$killed (failures are allowed here)"
 is "$(echo "$killed" | wc -w | tr -d ' ')" 5 "kills: 5 workers killed under load"
 check_tracked kills 4
