@@ -14,39 +14,6 @@ REQ10='GET / HTTP/1.0\r\n\r\n'
 
 # --- helpers ---------------------------------------------------------------
 
-# The master's live children (a zombie is gone, whether reaped or not),
-# sorted, on one line.
-children()
-{
-	local p
-	for p in $(worker_pids); do
-		alive "$p" && echo "$p"
-	done | tr '\n' ' ' | sed 's/ $//'
-}
-
-# Every child of the master is listed in status -j, as a worker or as a
-# retiring one (pid 0, a worker waiting to respawn, left out), and
-# nothing else is.  What was compared stays for diag_tracked.
-tracked()
-{
-	local c l
-	c=$(children)
-	TRACK_JSON=$(ctl -j status)
-	l=$(printf '%s\n' "$TRACK_JSON" | jq -r '[.workers[].pid,
-	    (.retiring // [])[].pid] | map(select(. != 0)) | sort |
-	    map(tostring) | join(" ")')
-	TRACK_SEEN="children: $c; listed: $l"
-	[ -n "$c" ] && [ "$c" = "$l" ]
-}
-
-# What the last tracked() compared, for a diagnostic.
-diag_tracked()
-{
-	diag "$TRACK_SEEN" "status: $(printf '%s\n' "$TRACK_JSON" |
-	    jq -c '{workers: [.workers[] | {id, pid, state}],
-	    retiring: (.retiring // [])}' 2>/dev/null)"
-}
-
 # Worker N's pid as status -j says.
 status_pid()
 {

@@ -19,39 +19,6 @@ STEP=${STRESS_STEP:-1000}
 
 # --- helpers ---------------------------------------------------------------
 
-# The master's live children (a zombie is gone, whether reaped or not),
-# sorted, on one line.
-children()
-{
-	local p
-	for p in $(worker_pids); do
-		alive "$p" && echo "$p"
-	done | tr '\n' ' ' | sed 's/ $//'
-}
-
-# Every child of the master is listed in status -j, as a worker or as a
-# retiring one (pid 0, a worker waiting to respawn, left out), and
-# nothing else is.  What was compared stays for diag_tracked.
-tracked()
-{
-	local c l
-	c=$(children)
-	TRACK_JSON=$(ctl -j status)
-	l=$(printf '%s\n' "$TRACK_JSON" | jq -r '[.workers[].pid,
-	    (.retiring // [])[].pid] | map(select(. != 0)) | sort |
-	    map(tostring) | join(" ")')
-	TRACK_SEEN="children: $c; listed: $l"
-	[ -n "$c" ] && [ "$c" = "$l" ]
-}
-
-# What the last tracked() compared, for a diagnostic.
-diag_tracked()
-{
-	diag "$TRACK_SEEN" "status: $(printf '%s\n' "$TRACK_JSON" |
-	    jq -c '{workers: [.workers[] | {id, pid, state}],
-	    retiring: (.retiring // [])}' 2>/dev/null)"
-}
-
 # N workers, all accepting and tracked, nobody retiring.
 settled_at()
 {
@@ -60,14 +27,6 @@ settled_at()
 	    [ "$(jctl '.workers | length' status)" = "$1" ] &&
 	    [ "$(jctl '(.retiring // []) | length' status)" = 0 ] &&
 	    [ "$(worker_pids | wc -l)" -eq "$1" ]
-}
-
-# Connections the kernel completed for a listener (Tcp PassiveOpens):
-# paces the storms by the load's progress, nothing is asserted on it.
-passive_opens()
-{
-	awk '$1 == "Tcp:" { if (!n++) { for (i = 2; i <= NF; i++)
-	    if ($i == "PassiveOpens") c = i } else print $c }' /proc/net/snmp
 }
 
 # Let the load make STEP more connections (2 s at most).
