@@ -10,6 +10,9 @@
 
 #include <stddef.h>
 
+/* The daemon's and the tools' version, the same on both ends. */
+#define ACCEPTD_VERSION		"0.1"
+
 /* Room for any message ctlproto_lookup writes. */
 #define CTLPROTO_WHY_MAX	512
 

@@ -21,7 +21,7 @@ extern char **environ;
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: acceptd [-dnv] [-f file]\n");
+	fprintf(stderr, "usage: acceptd [-dnVv] [-f file]\n");
 	exit(1);
 }
 
@@ -35,7 +35,7 @@ main(int argc, char *argv[])
 	int		 ch, foreground = 0, check = 0, verbose = 0;
 
 	title_init(argc, argv, environ);
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+	while ((ch = getopt(argc, argv, "df:nVv")) != -1) {
 		switch (ch) {
 		case 'd':
 			foreground = 1;
@@ -46,6 +46,9 @@ main(int argc, char *argv[])
 		case 'n':
 			check = 1;
 			break;
+		case 'V':
+			printf("acceptd %s\n", ACCEPTD_VERSION);
+			exit(0);
 		case 'v':
 			verbose = 1;
 			break;

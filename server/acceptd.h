@@ -15,11 +15,11 @@
 
 #include "channel.h"
 #include "conf.h"
+#include "ctlproto.h"	/* ACCEPTD_VERSION */
 #include "ev.h"
 #include "scoreboard.h"
 #include "sockaddr.h"
 
-#define ACCEPTD_VERSION	"0.1"
 #define WORKER_LISTEN_FD	3	/* where a worker finds its sockets */
 #define WORKER_CHANNEL_FD	4
 

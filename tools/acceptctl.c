@@ -5,11 +5,13 @@
  * "error: ...".
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 
 #include <err.h>
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 
 #include "conf.h"
 #include "ctlproto.h"
+#include "os.h"
 
 #define EXIT_REFUSED	1	/* the daemon said no, or bad usage */
 #define EXIT_NODAEMON	2	/* nobody answered on the socket */
@@ -33,7 +36,10 @@ usage(void)
 {
 	size_t i;
 
-	fprintf(stderr, "usage: acceptctl [-j] [-s socket] command [args]\n"
+	fprintf(stderr, "usage: acceptctl [-jV] [-f config | -s socket] "
+	    "command [args]\n"
+	    "the socket: -s, else the config's control (-f), else "
+	    "$ACCEPTD_SOCKET,\nelse the default; "
 	    "commands (a unique prefix will do):\n");
 	for (i = 0; i < ctlproto_ncmds; i++)
 		fprintf(stderr, "  %s\n", ctlproto_cmds[i].usage);
@@ -99,6 +105,40 @@ answer_timeout(int fd, int seconds)
 		err(EXIT_NODAEMON, "setsockopt SO_RCVTIMEO");
 }
 
+/* The socket is the daemon's user's (mode 0600): say whose. */
+static void __attribute__((noreturn))
+permission_denied(void)
+{
+	struct passwd	*pw;
+	struct stat	 st;
+
+	if (stat(socket_path, &st) == -1)
+		fprintf(stderr, "acceptctl: %s: permission denied (a folder on "
+		    "the way is closed to uid %d); run acceptctl as the "
+		    "daemon's user or root\n", socket_path, (int)getuid());
+	else if ((pw = getpwuid(st.st_uid)) != NULL)
+		fprintf(stderr, "acceptctl: %s: permission denied: the daemon "
+		    "runs as uid %d (%s); run acceptctl as that user or root\n",
+		    socket_path, (int)st.st_uid, pw->pw_name);
+	else
+		fprintf(stderr, "acceptctl: %s: permission denied: the daemon "
+		    "runs as uid %d; run acceptctl as that user or root\n",
+		    socket_path, (int)st.st_uid);
+	exit(EXIT_NODAEMON);
+}
+
+/* -f: the control socket the configuration file names. */
+static const char *
+config_socket(const char *file)
+{
+	static struct conf	conf;
+
+	conf_defaults(&conf);
+	if (conf_load(file, &conf, stderr) > 0)
+		exit(EXIT_REFUSED);
+	return conf.control;
+}
+
 static FILE *
 connect_daemon(void)
 {
@@ -111,12 +151,14 @@ connect_daemon(void)
 	if (strlcpy(sun.sun_path, socket_path, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path))
 		errx(EXIT_NODAEMON, "%s: socket path too long", socket_path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = os_socket(AF_UNIX, SOCK_STREAM, 0, 0)) == -1)
 		err(EXIT_NODAEMON, "socket");
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		if (errno == EACCES || errno == EPERM)
+			permission_denied();
 		fprintf(stderr, "acceptctl: cannot reach acceptd at %s: %s\n"
 		    "acceptctl: is it running? start it with \"acceptd -f "
-		    "FILE\", or name its socket with -s\n", socket_path,
+		    "FILE\", or name its socket with -s or -f\n", socket_path,
 		    strerror(errno));
 		exit(EXIT_NODAEMON);
 	}
@@ -260,17 +302,24 @@ main(int argc, char *argv[])
 	const struct ctlproto_cmd	*cmd;
 	struct sigaction		 sa;
 	char				 path[PATH_MAX];
+	const char			*config = NULL, *env;
 	FILE				*f;
 	int				 ch, status;
 
-	while ((ch = getopt(argc, argv, "+js:")) != -1) {
+	while ((ch = getopt(argc, argv, "+f:js:V")) != -1) {
 		switch (ch) {
+		case 'f':
+			config = optarg;
+			break;
 		case 'j':
 			json = 1;
 			break;
 		case 's':
 			socket_path = optarg;
 			break;
+		case 'V':
+			printf("acceptctl %s\n", ACCEPTD_VERSION);
+			return 0;
 		default:
 			usage();
 		}
@@ -279,6 +328,13 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc == 0)
 		usage();
+	if (socket_path != NULL && config != NULL)
+		errx(EXIT_REFUSED, "-s and -f both name the socket: give one");
+	if (socket_path == NULL && config != NULL)
+		socket_path = config_socket(config);
+	if (socket_path == NULL && (env = getenv("ACCEPTD_SOCKET")) != NULL &&
+	    *env != '\0')
+		socket_path = env;
 	if (socket_path == NULL) {
 		conf_default_control(path, sizeof(path));
 		socket_path = path;
