@@ -35,6 +35,22 @@ static int			 ngroup;
 
 static void	listen_steer_group(void);
 
+/* What to do about a failed bind, said after the error. */
+static const char *
+listen_remedy(int error, const struct conf *conf)
+{
+	unsigned int port = sockaddr_port(
+	    (const union sockaddr_any *)&conf->listen_addr);
+
+	if (error == EADDRINUSE)
+		return " (another acceptd or another server has it)";
+	if (error == EACCES && port < 1024)
+		return " (ports below 1024 need privilege: use a port of 1024 "
+		    "or more, give acceptd CAP_NET_BIND_SERVICE, or start it "
+		    "as root with \"user\" to drop to)";
+	return "";
+}
+
 static int
 listen_socket(const struct conf *conf, int reuseport, char *err, size_t len)
 {
@@ -60,8 +76,7 @@ listen_socket(const struct conf *conf, int reuseport, char *err, size_t len)
 	if (bind(fd, (const struct sockaddr *)&conf->listen_addr,
 	    conf->listen_len) == -1) {
 		snprintf(err, len, "cannot listen on %s: %s%s", conf->listen,
-		    strerror(errno), errno == EADDRINUSE ?
-		    " (another acceptd or another server has it)" : "");
+		    strerror(errno), listen_remedy(errno, conf));
 		close(fd);
 		return -1;
 	}
