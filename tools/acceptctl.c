@@ -249,7 +249,7 @@ watch_interval(const char *arg)
 	const char	*why = "must be more than 0";
 	unsigned int	 ms;
 
-	if (conf_parse_duration_arg(arg, &ms, &why) == -1 || ms == 0)
+	if (conf_parse_duration(arg, &ms, &why) == -1 || ms == 0)
 		errx(EXIT_REFUSED, "watch: interval \"%s\" %s", arg, why);
 	return ms;
 }

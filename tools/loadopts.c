@@ -196,7 +196,7 @@ opts_duration(const char *s, const char *what, int zero_ok)
 	const char	*why = "must be more than 0";
 	unsigned int	 ms;
 
-	if (conf_parse_duration_arg(s, &ms, &why) == -1 ||
+	if (conf_parse_duration(s, &ms, &why) == -1 ||
 	    (ms == 0 && !zero_ok))
 		errx(1, "%s \"%s\" %s", what, s, why);
 	return ms;
