@@ -4,6 +4,7 @@
  * connecting; the daemon does the work and answers lines ending in "ok" or
  * "error: ...".
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -254,6 +255,89 @@ watch_interval(const char *arg)
 	return ms;
 }
 
+/* One command's answer, kept: NULL (and the status in *status) if not. */
+static char *
+watch_ask(FILE *f, char **argv, int *status)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	FILE	*mem;
+
+	if ((mem = open_memstream(&buf, &len)) == NULL)
+		err(EXIT_NODAEMON, "memstream");
+	send_command(f, 1, argv);
+	*status = read_answer(f, mem);
+	fclose(mem);
+	if (*status == 0)
+		return buf;
+	free(buf);
+	return NULL;
+}
+
+/* Print at most max lines of text, each cut to cols; how many were left. */
+static int
+watch_lines(const char *text, int max, int cols)
+{
+	const char	*p, *nl;
+	int		 shown = 0, left = 0;
+
+	for (p = text; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p) - 1;
+		if (shown < max) {
+			printf("%.*s\n", (int)(nl - p < cols ? nl - p : cols), p);
+			shown++;
+		} else
+			left++;
+		if (nl[1] == '\0')
+			break;
+	}
+	return left;
+}
+
+static int
+watch_count(const char *text)
+{
+	int n = 0;
+
+	for (; *text != '\0'; text++)
+		n += *text == '\n';
+	return n;
+}
+
+/*
+ * One frame on a terminal: the header and the status always, then as much
+ * of sockets as fits, and "... N more" for the rest, so nothing scrolls
+ * (the last line has no newline).
+ */
+static void
+watch_frame(const char *status, const char *sockets, unsigned int ms)
+{
+	struct winsize	 ws;
+	char		 when[16], every[32], head[128];
+	time_t		 now = time(NULL);
+	int		 rows = 24, cols = 80, left, room;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 3 &&
+	    ws.ws_col > 0) {
+		rows = ws.ws_row;
+		cols = ws.ws_col;
+	}
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
+	conf_format_duration(ms, every, sizeof(every));
+	snprintf(head, sizeof(head), "acceptctl watch, %s, every %s; Ctrl-C "
+	    "stops\n", when, every);
+	printf("\033[H\033[2J");
+	watch_lines(head, 1, cols);
+	room = rows - 2;		/* the header, and the "more" line */
+	left = watch_lines(status, room, cols);
+	room -= watch_count(status) - left;
+	left += watch_lines(sockets, room, cols);
+	if (left > 0)
+		printf("\u2026 %d more", left);
+	fflush(stdout);
+}
+
 /* watch: status and sockets again every interval, until told to stop. */
 static int
 watch(int argc, char **argv)
@@ -264,8 +348,9 @@ watch(int argc, char **argv)
 	unsigned int	 ms = 1000;
 	long long	 count = 0, i;
 	const char	*errstr;
+	char		*status, *sockets;
 	FILE		*f;
-	int		 r;
+	int		 r, tty = !json && isatty(STDOUT_FILENO);
 
 	if (argc > 1)
 		ms = watch_interval(argv[1]);
@@ -282,15 +367,29 @@ watch(int argc, char **argv)
 			if (interrupted)
 				break;
 		}
-		if (!json && isatty(STDOUT_FILENO))
-			printf("\033[H\033[2J");
-		send_command(f, 1, status_argv);
-		if ((r = read_answer(f, stdout)) != 0)
+		/*
+		 * A lost daemon's message goes where "... N more" was, below
+		 * the last frame, and stays.
+		 */
+		if (tty) {
+			printf("\r\033[K");
+			fflush(stdout);
+		}
+		if ((status = watch_ask(f, status_argv, &r)) == NULL)
 			return r;
-		send_command(f, 1, sockets_argv);
-		if ((r = read_answer(f, stdout)) != 0)
+		if ((sockets = watch_ask(f, sockets_argv, &r)) == NULL) {
+			free(status);
 			return r;
-		fflush(stdout);
+		}
+		if (tty)
+			watch_frame(status, sockets, ms);
+		else {
+			fputs(status, stdout);
+			fputs(sockets, stdout);
+			fflush(stdout);
+		}
+		free(status);
+		free(sockets);
 	}
 	fclose(f);
 	return 0;
