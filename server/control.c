@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -47,6 +48,7 @@ static void	ctl_process(struct ctl_client *);
 static void	ctl_run(struct ctl_client *, int, char **);
 static void	ctl_stream_fill(struct ctl_client *, int);
 static void	control_trace(const char *);
+static void	ctl_trace_action(const char *);
 
 /*
  * Create the socket before daemonizing, so a conflict is said on the
@@ -236,6 +238,9 @@ ctl_done(struct ctl_client *c, const char *error)
 	else
 		ctl_printf(c, "ok\n");
 	ctl_flush(c);
+	if (c->action[0] != '\0' && error == NULL)
+		ctl_trace_action(c->action);
+	c->action[0] = '\0';
 }
 
 /* Commands build their body in a memstream, then hand it over at once. */
@@ -471,6 +476,28 @@ ctl_lookup(const char *word, const struct ctlproto_cmd **cmd, char *why,
 	return NULL;
 }
 
+/* The commands that change the daemon are traced once they took effect. */
+static void
+ctl_note_action(struct ctl_client *c, int argc, char **argv)
+{
+	static const char *const actions[] = { "pause", "resume", "set",
+	    "scale", "drop", "reload", "stop" };
+	size_t	i;
+	int	j;
+
+	c->action[0] = '\0';
+	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (strcmp(argv[0], actions[i]) == 0)
+			break;
+	if (i == sizeof(actions) / sizeof(actions[0]))
+		return;
+	for (j = 0; j < argc; j++) {
+		if (j > 0)
+			strlcat(c->action, " ", sizeof(c->action));
+		strlcat(c->action, argv[j], sizeof(c->action));
+	}
+}
+
 static void
 ctl_run(struct ctl_client *c, int argc, char **argv)
 {
@@ -488,6 +515,7 @@ ctl_run(struct ctl_client *c, int argc, char **argv)
 		return;
 	}
 	argv[0] = (char *)cmd->name;	/* a prefix becomes the name */
+	ctl_note_action(c, argc, argv);
 	h->run(c, argc, argv);
 }
 
@@ -546,44 +574,76 @@ ctl_trace_start(struct ctl_client *c)
 		atomic_store(&master.sb->trace, 1);
 }
 
-/* Trace lines from the workers, fanned out to whoever listens. */
+/* One trace line as a JSON object; -1 if it is not one. */
+static int
+ctl_trace_json(FILE *f, const char *line)
+{
+	char	t[32], worker[16], conn[16], peer[64], event[32];
+	char	rest[CHAN_PAYLOAD_MAX];
+
+	rest[0] = '\0';
+	if (sscanf(line, "%31s %15s %15s %63s %31s %999[^\n]", t, worker,
+	    conn, peer, event, rest) < 5 || t[strspn(t, "0123456789.")] != '\0')
+		return -1;
+	if (strcmp(worker, "-") == 0)
+		fprintf(f, "{\"time\":%s,\"source\":\"control\"", t);
+	else if (worker[strspn(worker, "0123456789")] == '\0' &&
+	    conn[strspn(conn, "0123456789")] == '\0')
+		fprintf(f, "{\"time\":%s,\"source\":\"worker %s\",\"worker\":%s,"
+		    "\"conn\":%s,\"peer\":", t, worker, worker, conn);
+	else
+		return -1;
+	if (strcmp(worker, "-") != 0)
+		json_string(f, peer);
+	fprintf(f, ",\"event\":");
+	json_string(f, event);
+	fprintf(f, ",\"detail\":");
+	json_string(f, rest);
+	fprintf(f, "}\n");
+	return 0;
+}
+
+/* Trace lines from the workers and the control socket, to whoever listens. */
 static void
 control_trace(const char *line)
 {
 	struct ctl_client	*c, *next;
-	char			 t[32], peer[64], event[32];
-	char			 rest[CHAN_PAYLOAD_MAX];
 	char			*buf = NULL;
 	size_t			 len;
-	int			 worker, n;
-	unsigned int		 conn;
 	FILE			*f;
 
 	for (c = TAILQ_FIRST(&clients); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (!c->trace)
 			continue;
-		if (!c->json) {
+		if (!c->json)
 			ctl_printf(c, "%s\n", line);
-		} else {
-			rest[0] = '\0';
-			n = sscanf(line, "%31s %d %u %63s %31s %999[^\n]", t,
-			    &worker, &conn, peer, event, rest);
-			if (n < 5 || (f = ctl_body(&buf, &len)) == NULL)
-				continue;
-			fprintf(f, "{\"time\":%s,\"worker\":%d,\"conn\":%u,"
-			    "\"peer\":", t, worker, conn);
-			json_string(f, peer);
-			fprintf(f, ",\"event\":");
-			json_string(f, event);
-			fprintf(f, ",\"detail\":");
-			json_string(f, rest);
-			fprintf(f, "}\n");
+		else if ((f = ctl_body(&buf, &len)) != NULL) {
+			if (ctl_trace_json(f, line) == -1)
+				len = 0;
 			ctl_send_body(c, f, &buf, &len);
 		}
 		ctl_flush(c);
 		if (c->dead)
 			ctl_close(c);
 	}
+}
+
+/*
+ * A control action that took effect is a trace event of its own, worker,
+ * connection and peer "-", event "control", the command as detail.
+ */
+static void
+ctl_trace_action(const char *action)
+{
+	struct timespec	ts;
+	char		line[CTL_LINE_MAX + 64];
+
+	if (ntracers == 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(line, sizeof(line), "%lld.%06ld - - - control %s",
+	    (long long)ts.tv_sec, ts.tv_nsec / 1000, action);
+	control_trace(line);
 }
 

@@ -35,6 +35,7 @@ struct ctl_client {
 	struct proc_req		*req;		/* answer held for workers */
 	void			(*answer)(struct ctl_client *,
 				    struct proc_req *);
+	char			 action[256];	/* traced once done */
 	int			(*more)(struct ctl_client *, void *, int);
 	void			*more_arg;	/* a long answer's state */
 	TAILQ_ENTRY(ctl_client)	 entry;

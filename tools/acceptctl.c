@@ -226,6 +226,43 @@ on_interrupt(int sig)
 	interrupted = 1;
 }
 
+/*
+ * A trace line as a log reads: local wall-clock time with milliseconds,
+ * who (a worker, or control for an action), connection, peer, event.
+ */
+static void
+trace_print(const char *line)
+{
+	char		 t[32], worker[16], conn[16], peer[64], event[32];
+	char		 rest[1024], when[16], who[24];
+	struct tm	 tm;
+	time_t		 sec;
+	long		 us = 0;
+	int		 n;
+
+	rest[0] = '\0';
+	n = sscanf(line, "%31s %15s %15s %63s %31s %1023[^\n]", t, worker,
+	    conn, peer, event, rest);
+	if (n < 5 || sscanf(t, "%lld.%ld", (long long *)&sec, &us) < 1 ||
+	    localtime_r(&sec, &tm) == NULL) {
+		fputs(line, stdout);	/* not ours to reshape */
+		return;
+	}
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	if (strcmp(worker, "-") == 0) {	/* an action: what was done */
+		printf("%s.%03ld  %-9s %s\n", when, us / 1000, "control", rest);
+		return;
+	}
+	snprintf(who, sizeof(who), "worker %s", worker);
+	printf("%s.%03ld  %-9s %-5s %-22s %s%s%s\n", when, us / 1000, who,
+	    strcmp(conn, "-") == 0 ? "" : conn, strcmp(peer, "-") == 0 ? "" :
+	    peer, event, rest[0] != '\0' ? " " : "", rest);
+}
+
+/*
+ * trace: "ok", then lines until interrupted.  The daemon going away ends
+ * it with a last line and exit 2.
+ */
 static int
 stream(FILE *f)
 {
@@ -237,10 +274,22 @@ stream(FILE *f)
 		return status;
 	answer_timeout(fileno(f), 0);	/* a quiet stream is not an error */
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while (!interrupted && getline(&line, &cap, f) != -1)
-		fputs(line, stdout);
+	if (!json)
+		printf("%-12s  %-9s %-5s %-22s %s\n", "time", "who", "conn",
+		    "peer", "event");
+	while (!interrupted && getline(&line, &cap, f) != -1) {
+		if (json)
+			fputs(line, stdout);
+		else
+			trace_print(line);
+	}
 	free(line);
-	return 0;
+	if (interrupted)
+		return 0;
+	fflush(stdout);
+	fprintf(stderr, "acceptctl: acceptd at %s went away; trace ended\n",
+	    socket_path);
+	return EXIT_NODAEMON;
 }
 
 /* Interval as "500ms", "2s" or a plain number of seconds. */
