@@ -140,8 +140,13 @@ $(O)/tests/unit/kqueue-shim.t: $(O)/tests/kqueue/shim_test.o \
 # TEST_BUILD tells the scripts which build's binaries to run.
 # The kqueue passes run the integration tests (and the event-layer units)
 # without the sanitizers: what they add is the other backend's code path.
+# They leave out the scenarios (90-scenarios.t, 91-scenario-runner.t): those
+# are about the kernel, whatever loop the daemon runs, and take a minute a
+# pass; the default and sanitizer passes run them.
 PROVE	= prove --exec '' $(PROVEFLAGS)
 INTEGRATION = $(sort $(wildcard tests/integration/*.t))
+BACKEND_INTEGRATION = $(filter-out tests/integration/9%-scenario-runner.t \
+	tests/integration/9%-scenarios.t,$(INTEGRATION))
 TESTS	= $(UNITS) $(INTEGRATION)
 EV_UNITS = tests/unit/ev.t tests/unit/ev-kqueue.t
 
@@ -150,9 +155,10 @@ check: deps-check
 	mandoc -Tlint -W warning $(wildcard $(MANS))
 	TEST_BUILD=. $(PROVE) $(TESTS)
 	$(MAKE) O=.kqueue EV=kqueue all
-	TEST_BUILD=.kqueue $(PROVE) $(EV_UNITS:%=.kqueue/%) $(INTEGRATION)
+	TEST_BUILD=.kqueue $(PROVE) $(EV_UNITS:%=.kqueue/%) $(BACKEND_INTEGRATION)
 	$(MAKE) O=.portable EV=kqueue PORTABLE=1 all
-	TEST_BUILD=.portable $(PROVE) $(EV_UNITS:%=.portable/%) $(INTEGRATION)
+	TEST_BUILD=.portable $(PROVE) $(EV_UNITS:%=.portable/%) \
+	    $(BACKEND_INTEGRATION)
 	$(MAKE) fuzz FUZZ_SECONDS=10
 	$(MAKE) O=.san SAN=1 all
 	TEST_BUILD=.san ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

@@ -111,6 +111,26 @@ chan_flush(int fd, struct chan_end *e)
 	return 0;
 }
 
+/* Whether a frame sent in part waits for the socket to take the rest. */
+int
+chan_pending(int fd)
+{
+	return fd >= 0 && fd < chan_nends && chan_ends[fd] != NULL &&
+	    chan_ends[fd]->pid == getpid() &&
+	    chan_ends[fd]->out_off < chan_ends[fd]->out_len;
+}
+
+/* The socket is writable: send the rest.  0, or -1 (EAGAIN: again). */
+int
+chan_resume(int fd)
+{
+	struct chan_end *e;
+
+	if (!chan_pending(fd) || (e = chan_end_get(fd)) == NULL)
+		return 0;
+	return chan_flush(fd, e);
+}
+
 int
 chan_send(int fd, enum chan_type type, uint32_t seq, const char *payload)
 {
@@ -135,7 +155,10 @@ chan_send(int fd, enum chan_type type, uint32_t seq, const char *payload)
 		;
 	if (n == -1)
 		return -1;
-	/* Sent in part: the rest is the channel's to finish. */
+	/*
+	 * Sent in part: the rest is the channel's to finish; the caller
+	 * waits for the socket to be writable (chan_pending, chan_resume).
+	 */
 	if ((size_t)n < CHAN_HEADER + len) {
 		e->out_len = CHAN_HEADER + len - n;
 		e->out_off = 0;

@@ -39,6 +39,13 @@ int	chan_pair(int fds[2]);
  */
 int	chan_send(int fd, enum chan_type, uint32_t seq, const char *payload);
 /*
+ * A frame the socket took only in part waits in the channel: while
+ * chan_pending(fd), wait for the socket to be writable and chan_resume
+ * it (0 when all is out; -1 with errno, EAGAIN: not yet).
+ */
+int	chan_pending(int fd);
+int	chan_resume(int fd);
+/*
  * Receive one message into msg: 1 got one, 0 the peer closed, -1 error
  * (EAGAIN: no whole message now; EBADMSG: malformed and discarded, or,
  * when its length field is out of bounds, the stream cannot be followed

@@ -21,6 +21,7 @@
 #include "json.h"
 #include "log.h"
 #include "master.h"
+#include "os.h"
 
 #define CTL_CLIENTS_MAX	64
 #define CTL_REFUSED_MAX	256		/* refused clients not yet closed */
@@ -76,7 +77,7 @@ control_init(const char *path, char *why, size_t len)
 			    "not a socket; refusing to replace it", path);
 			return -1;
 		}
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		fd = os_socket(AF_UNIX, SOCK_STREAM, 0, 0);
 		if (fd != -1 && connect(fd, (struct sockaddr *)&sun,
 		    sizeof(sun)) == 0) {
 			close(fd);
@@ -88,7 +89,7 @@ control_init(const char *path, char *why, size_t len)
 			close(fd);
 		unlink(path);
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = os_socket(AF_UNIX, SOCK_STREAM, 0, OS_NONBLOCK);
 	if (fd == -1) {
 		snprintf(why, len, "control socket: %s", strerror(errno));
 		return -1;
@@ -315,8 +316,7 @@ ctl_accept(struct ev_loop *loop, int fd, int events, void *arg)
 
 	(void)events;
 	(void)arg;
-	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) != -1) {
+	while ((cfd = os_accept(fd, NULL, NULL, OS_NONBLOCK)) != -1) {
 		refused = NULL;
 		uid = (uid_t)-1;
 		if (getpeereid(cfd, &uid, &gid) == -1 ||

@@ -25,6 +25,7 @@
 #include "acceptd.h"
 #include "kview.h"
 #include "log.h"
+#include "os.h"
 
 /* Every slot's socket, and one for each draining worker, and a shared. */
 #define GROUP_MAX	(CONF_WORKERS_MAX + SB_WORKERS + 1)
@@ -56,8 +57,8 @@ listen_socket(const struct conf *conf, int reuseport, char *err, size_t len)
 {
 	int fd, on = 1;
 
-	fd = socket(conf->listen_addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
+	fd = os_socket(conf->listen_addr.ss_family, SOCK_STREAM, 0,
+	    OS_NONBLOCK);
 	if (fd == -1) {
 		snprintf(err, len, "socket for %s: %s", conf->listen,
 		    strerror(errno));

@@ -239,8 +239,9 @@ master_sb_free(int i)
 static void
 master_child(int slot, int sb)
 {
+	/* A log file gone missing must not stop the worker: syslog then. */
 	if (log_set_file(master.conf.log_file) == -1)
-		fatal("log-file %s", master.conf.log_file);
+		log_warn("log-file %s; logging to syslog", master.conf.log_file);
 	master_drop_privileges(master.conf.user);
 	worker_main(slot, sb, &master.conf, &master.slot[slot].set,
 	    master.sb);
@@ -543,6 +544,23 @@ master_setting(const char *name, const char *value, int only_slot,
 }
 
 /*
+ * Workers that run as "user" open the log file again on reload: it must
+ * be theirs, as the master (root) may have just created it.
+ */
+static void
+master_log_owner(void)
+{
+	struct passwd *pw;
+
+	if (master.conf.log_file[0] == '\0' || master.conf.user[0] == '\0' ||
+	    geteuid() != 0 || (pw = getpwnam(master.conf.user)) == NULL)
+		return;
+	if (chown(master.conf.log_file, pw->pw_uid, pw->pw_gid) == -1)
+		log_warn("log-file %s: giving it to %s", master.conf.log_file,
+		    master.conf.user);
+}
+
+/*
  * The log file is opened again on every reload (logrotate moves the old
  * one away and sends SIGHUP), by the master and by every worker.
  */
@@ -557,6 +575,7 @@ master_log_file(const char *path)
 		return;
 	}
 	strlcpy(master.conf.log_file, path, sizeof(master.conf.log_file));
+	master_log_owner();
 	if (snprintf(line, sizeof(line), "log-file %s", path) >
 	    CHAN_PAYLOAD_MAX) {
 		log_warnx("log-file %s: too long a path for the workers; they "
@@ -758,6 +777,7 @@ master_start(int foreground)
 	if (master.conf.log_file[0] != '\0' &&
 	    log_set_file(master.conf.log_file) == -1)
 		err(1, "log-file %s", master.conf.log_file);
+	master_log_owner();
 	if (!foreground)
 		master_say_where_logs_go();
 	if (!foreground && daemon(0, 0) == -1)

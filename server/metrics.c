@@ -102,6 +102,31 @@ metrics_queue(struct expo *e)
 	    master.conf.listen, NULL);
 }
 
+/*
+ * Processes draining after a scale-down, reload or accept switch: not
+ * workers any more, but their connections are still served.
+ */
+static void
+metrics_retiring(struct expo *e)
+{
+	struct proc	*p;
+	unsigned long long conns = 0;
+	int		 n = 0;
+
+	TAILQ_FOREACH(p, &procs, entry)
+		if (p->retiring) {
+			n++;
+			conns += sb_get(&master.sb->worker[p->sb].active);
+		}
+	expo_family(e, "acceptd_retiring_workers", EXPO_GAUGE,
+	    "Worker processes draining after a scale-down, reload or accept "
+	    "switch.");
+	expo_sample(e, "acceptd_retiring_workers", n, NULL);
+	expo_family(e, "acceptd_retiring_connections", EXPO_GAUGE,
+	    "Connections the retiring processes still serve.");
+	expo_sample(e, "acceptd_retiring_connections", conns, NULL);
+}
+
 static void
 metrics_workers(struct expo *e)
 {
@@ -124,6 +149,7 @@ metrics_workers(struct expo *e)
 			    metrics_worker[m].offset)), "worker", id, NULL);
 		}
 	}
+	metrics_retiring(e);
 	expo_family(e, "acceptd_worker_state", EXPO_GAUGE,
 	    "1 for the state the worker is in, 0 for the others.");
 	for (i = 0; i < CONF_WORKERS_MAX; i++) {

@@ -27,6 +27,7 @@
 #define MON_LINGER_MS	1000		/* to close after our FIN */
 #define MON_BODY_MAX	(4 * 1024 * 1024)
 #define MON_BACKOFF_MS	100		/* after EMFILE on accept */
+#define MON_CACHE_MS	500		/* a body serves every client this long */
 
 enum mon_phase { MON_READING, MON_WRITING, MON_LINGERING };
 
@@ -65,7 +66,7 @@ static void	mon_route(struct mon_client *, const char *, int);
 static void	mon_reply(struct mon_client *, int, const char *,
 		    const char *, size_t, int, const char *);
 static void	mon_error(struct mon_client *, int, const char *,
-		    const char *);
+		    const char *, int);
 static void	mon_flush(struct mon_client *);
 static void	mon_drain(struct mon_client *);
 static void	mon_close(struct mon_client *);
@@ -312,7 +313,7 @@ mon_request(struct mon_client *c)
 	if ((nl = memchr(c->in, '\n', c->in_len)) == NULL) {
 		if (c->in_len == sizeof(c->in))
 			mon_error(c, 431, "Request Header Fields Too Large",
-			    "request line longer than 4096 bytes");
+			    "request line longer than 4096 bytes", 0);
 		return;
 	}
 	len = nl - c->in;
@@ -322,17 +323,17 @@ mon_request(struct mon_client *c)
 		line[len - 1] = '\0';
 	switch (mon_request_line(line, &why, &target, &head)) {
 	case 400:
-		mon_error(c, 400, "Bad Request", why);
+		mon_error(c, 400, "Bad Request", why, 0);
 		return;
 	case 405:
-		mon_error(c, 405, "Method Not Allowed", why);
+		mon_error(c, 405, "Method Not Allowed", why, 0);
 		return;
 	}
 	if (memmem(c->in, c->in_len, "\n\r\n", 3) == NULL &&
 	    memmem(c->in, c->in_len, "\n\n", 2) == NULL) {
 		if (c->in_len == sizeof(c->in))
 			mon_error(c, 431, "Request Header Fields Too Large",
-			    "request head longer than 4096 bytes");
+			    "request head longer than 4096 bytes", head);
 		return;
 	}
 	mon_route(c, target, head);
@@ -382,12 +383,54 @@ mon_request_line(char *line, const char **why, char **target, int *head)
 	return 0;
 }
 
+/*
+ * A body made at most once per MON_CACHE_MS and shared by every client
+ * asking meanwhile: making one reads /proc for each worker and dumps the
+ * port's sockets, and the master must not spend its loop on pollers.
+ */
+struct mon_cached {
+	char		*body;
+	size_t		 len;
+	uint64_t	 made_ms;
+};
+
+static const char *
+mon_body(const char *path, size_t *len)
+{
+	static struct mon_cached	 metrics, status;
+	struct mon_cached		*m;
+	char				*body = NULL;
+	size_t				 n = 0;
+	FILE				*f;
+
+	m = strcmp(path, "/metrics") == 0 ? &metrics : &status;
+	if (m->body != NULL && ev_now(mon_loop) < m->made_ms + MON_CACHE_MS) {
+		*len = m->len;
+		return m->body;
+	}
+	if ((f = open_memstream(&body, &n)) == NULL)
+		return NULL;
+	if (m == &metrics)
+		metrics_write(f);
+	else
+		ctl_status_json(f, 0, 1);
+	if (fclose(f) != 0 || n > MON_BODY_MAX) {
+		free(body);
+		return NULL;
+	}
+	free(m->body);
+	m->body = body;
+	m->len = n;
+	m->made_ms = ev_now(mon_loop);
+	*len = n;
+	return body;
+}
+
 static void
 mon_route(struct mon_client *c, const char *path, int head)
 {
-	char	*body = NULL;
-	size_t	 len = 0;
-	FILE	*f;
+	const char	*body;
+	size_t		 len;
 
 	if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
 		mon_reply(c, 200, "OK", "text/html; charset=utf-8",
@@ -397,31 +440,23 @@ mon_route(struct mon_client *c, const char *path, int head)
 	if (strcmp(path, "/metrics") != 0 &&
 	    strcmp(path, "/status.json") != 0) {
 		mon_error(c, 404, "Not Found",
-		    "not here; try /, /metrics or /status.json");
+		    "not here; try /, /metrics or /status.json", head);
 		return;
 	}
-	if ((f = open_memstream(&body, &len)) == NULL) {
-		mon_error(c, 500, "Internal Server Error", "out of memory");
-		return;
-	}
-	if (strcmp(path, "/metrics") == 0)
-		metrics_write(f);
-	else
-		ctl_status_json(f, 0, 1);
-	if (fclose(f) != 0 || len > MON_BODY_MAX)
+	if ((body = mon_body(path, &len)) == NULL)
 		mon_error(c, 500, "Internal Server Error",
-		    "reply too large or out of memory");
+		    "reply too large or out of memory", head);
 	else if (strcmp(path, "/metrics") == 0)
 		mon_reply(c, 200, "OK", "text/plain; version=0.0.4; "
 		    "charset=utf-8", len, head, body);
 	else
 		mon_reply(c, 200, "OK", "application/json", len, head, body);
-	free(body);
 }
 
+/* An error page; none after HEAD, whose reply is the head alone. */
 static void
 mon_error(struct mon_client *c, int status, const char *reason,
-    const char *why)
+    const char *why, int head)
 {
 	char	body[256];
 	int	n;
@@ -429,7 +464,8 @@ mon_error(struct mon_client *c, int status, const char *reason,
 	n = snprintf(body, sizeof(body), "%d %s: %s\n", status, reason, why);
 	if (n < 0 || (size_t)n >= sizeof(body))
 		n = 0;
-	mon_reply(c, status, reason, "text/plain; charset=utf-8", n, 0, body);
+	mon_reply(c, status, reason, "text/plain; charset=utf-8", n, head,
+	    body);
 }
 
 /* The whole reply is made at once, then written as the client takes it. */

@@ -14,6 +14,7 @@ const char monitor_page[] =
     "<meta charset=\"utf-8\">\n"
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
     "<title>acceptd monitor</title>\n"
+    "<link rel=\"icon\" href=\"data:,\">\n"
     "<style>\n"
     ":root { --bg: #0e1217; --card: #161b23; --line: #263041; --text: #d9e0ea;\n"
     "  --dim: #8793a6; --ok: #5fd49a; --warn: #f5b454; --bad: #f47b7b;\n"

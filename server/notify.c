@@ -14,6 +14,7 @@
 
 #include "acceptd.h"
 #include "log.h"
+#include "os.h"
 
 void
 notify_send(const char *state)
@@ -37,7 +38,7 @@ notify_send(const char *state)
 	if (path[0] == '@')
 		sun.sun_path[0] = '\0';
 	len = offsetof(struct sockaddr_un, sun_path) + n;
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1 ||
+	if ((fd = os_socket(AF_UNIX, SOCK_DGRAM, 0, 0)) == -1 ||
 	    sendto(fd, state, strlen(state), MSG_NOSIGNAL,
 	    (struct sockaddr *)&sun, len) == -1)
 		log_warn("telling the service manager %s", state);

@@ -54,6 +54,7 @@ static struct ev_timer		 post_timer;
 static uint32_t			 proc_seq;
 
 static void	proc_channel(struct ev_loop *, int, int, void *);
+static void	proc_channel_interest(struct proc *);
 static void	proc_run_posted(struct ev_loop *, struct ev_timer *, void *);
 static void	proc_req_timeout(struct ev_loop *, struct ev_timer *, void *);
 static void	proc_req_resolve(struct proc *, uint32_t, int, int,
@@ -190,6 +191,17 @@ proc_of_slot(int slot)
 	return NULL;
 }
 
+/* Read always; write too while a frame waits to go out in full. */
+static void
+proc_channel_interest(struct proc *p)
+{
+	int want = EV_READ | (chan_pending(p->chan) ? EV_WRITE : 0);
+
+	if (p->chan != -1 && ev_get(proc_loop, p->chan) != want &&
+	    ev_set(proc_loop, p->chan, want, proc_channel, p) == -1)
+		log_warn("worker %d: channel", p->slot);
+}
+
 /* Answers and trace lines from one worker. */
 static void
 proc_channel(struct ev_loop *loop, int fd, int events, void *arg)
@@ -199,7 +211,8 @@ proc_channel(struct ev_loop *loop, int fd, int events, void *arg)
 	int		 r;
 
 	(void)loop;
-	(void)events;
+	if ((events & EV_WRITE) && chan_resume(fd) == 0)
+		proc_channel_interest(p);	/* all out: reading only */
 	while ((r = chan_recv(fd, &m)) == 1 || (r == -1 && errno == EBADMSG)) {
 		if (r == -1) {
 			log_warnx("worker %d sent a malformed message", p->slot);
@@ -297,6 +310,7 @@ proc_req_send(struct proc_req *req, struct proc *p, enum chan_type type,
 			    "(see the log)", p->slot);
 		return 0;
 	}
+	proc_channel_interest(p);	/* the rest of a frame sent in part */
 	if (req != NULL)
 		proc_req_wait(req, p, seq);
 	return seq;

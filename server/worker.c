@@ -28,6 +28,7 @@ static void	worker_stop_expire(struct ev_loop *, struct ev_timer *, void *);
 static void	worker_linger_end(struct ev_loop *, struct ev_timer *, void *);
 static void	worker_stop(struct worker *, int linger);
 static void	worker_close_listener(struct worker *);
+static void	worker_flush_replies(struct worker *);
 
 static void
 worker_set_state(struct worker *w, enum worker_state state)
@@ -217,7 +218,10 @@ worker_trace(struct worker *w, const struct conn *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);
-	if (chan_send(w->chan, CHAN_TRACE, 0, line) == -1)
+	if (chan_send(w->chan, CHAN_TRACE, 0, line) == 0) {
+		if (chan_pending(w->chan))	/* sent in part */
+			worker_flush_replies(w);
+	} else
 		sb_add(&w->me->trace_dropped, 1);
 }
 
@@ -303,6 +307,8 @@ worker_flush_replies(struct worker *w)
 	struct chan_msg	*m;
 	int		 i;
 
+	if (chan_resume(w->chan) == -1 && errno != EAGAIN)
+		log_warn("answer to the master");
 	for (i = 0; i < w->nreplies; i++) {
 		m = &w->replies[i];
 		if (chan_send(w->chan, m->type, m->seq, m->payload) == -1) {
@@ -315,7 +321,8 @@ worker_flush_replies(struct worker *w)
 	memmove(w->replies, w->replies + i,
 	    (w->nreplies - i) * sizeof(w->replies[0]));
 	w->nreplies -= i;
-	if (ev_set(w->loop, w->chan, EV_READ | (w->nreplies ? EV_WRITE : 0),
+	if (ev_set(w->loop, w->chan, EV_READ | (w->nreplies ||
+	    chan_pending(w->chan) ? EV_WRITE : 0),
 	    worker_channel, w) == -1)
 		fatal("poll channel");
 }
@@ -326,8 +333,11 @@ worker_reply(struct worker *w, enum chan_type type, uint32_t seq,
 {
 	struct chan_msg *m;
 
-	if (w->nreplies == 0 && chan_send(w->chan, type, seq, text) == 0)
+	if (w->nreplies == 0 && chan_send(w->chan, type, seq, text) == 0) {
+		if (chan_pending(w->chan))	/* sent in part */
+			worker_flush_replies(w);
 		return;
+	}
 	if (w->nreplies == 0 && errno != EAGAIN) {
 		log_warn("answer to the master");
 		return;

@@ -7,7 +7,7 @@
 . tests/lib.sh
 need_cmd jq
 
-plan 48
+plan 50
 
 MPORT=$(free_port)
 while [ "$MPORT" = "$PORT" ]; do MPORT=$(free_port); done
@@ -149,6 +149,12 @@ is "$(code /metrics -X DELETE)" 405 "DELETE is 405"
 is "$(code /nowhere)" 404 "an unknown path is 404"
 like "$(run_bounded 5 curl -s -I "$murl/metrics" | tr -d '\r')" \
     'Content-Length: [1-9]' "HEAD gives the headers"
+# HEAD is answered with the head alone, an error's too (RFC 9110 9.3.2).
+headreply=$(printf 'HEAD /nope HTTP/1.1\r\n\r\n' |
+    run_bounded 8 nc -N 127.0.0.1 "$MPORT" 2>/dev/null)
+like "$headreply" "^HTTP/1.1 404 Not Found" "HEAD of an unknown path is 404"
+is "$(printf '%s' "$headreply" | sed -n '/^\r*$/,$p' | tr -d '\r\n')" "" \
+    "... with no body after the head"
 is "$(raw 'GARBAGE\r\n\r\n')" "HTTP/1.1 400 Bad Request" "junk is 400"
 is "$(raw 'GET / HTTP/9.9\r\n\r\n')" "HTTP/1.1 400 Bad Request" \
     "an unknown version is 400"

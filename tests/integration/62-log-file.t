@@ -8,7 +8,7 @@
 
 need_cmd curl jq
 
-plan 9
+plan 11
 
 LOG=$T_DIR/acceptd-file.log
 ok "acceptd starts with log-file and log-level debug" start_acceptd \
@@ -60,3 +60,30 @@ like "$(cat "$T_DIR/front.err")" "logging to syslog|no syslog socket \\(/dev/log
 pid=$(cat "$T_DIR/acceptd.pid" 2>/dev/null)
 [ -n "$pid" ] && kill -TERM "$pid"
 wait_for '! alive '"${pid:-0}" 10
+
+# Workers running as "user" open the new file too: it is given to them.
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/acceptd-log.XXXXXX")
+	chmod 0755 "$dir"
+	binaries_for_others
+	ACCEPTD=$OTHERS_ACCEPTD
+	ok "as root with user nobody: acceptd starts" start_acceptd \
+	    "$(base_conf)
+workers 1
+user nobody
+log-level debug
+log-file $dir/a.log" || t_abort "acceptd did not start"
+	mv "$dir/a.log" "$dir/a.log.1"
+	ctl reload >/dev/null
+	served_to_new()
+	{
+		run_bounded 5 curl -s -o /dev/null "http://127.0.0.1:$PORT/"
+		grep -q "worker 0: connection .* closed after" "$dir/a.log"
+	}
+	ok "... after a reload its worker writes to the new file" \
+	    wait_for served_to_new 10 || diag_file "$dir/a.log.1"
+	stop_acceptd TERM 5
+	rm -rf "$dir"
+else
+	skip 2 "needs root and user nobody"
+fi
