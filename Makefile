@@ -1,6 +1,7 @@
 # acceptd: build, run, test, bench.  Read top to bottom.
 #
-#   make            build server/acceptd, tools/acceptctl, tools/acceptload
+#   make            build server/acceptd, tools/acceptctl, tools/acceptload,
+#                   tools/scenlog (the scenarios' event log reader)
 #   make run        install what is missing, build, run on conf/acceptd.conf
 #   make check      install what tests need, build, run every test, then the
 #                   same again built with ASan+UBSan (into .san/)
@@ -40,11 +41,12 @@ per_os	= $(filter-out $(1)/ev_%.c $(1)/%_linux.c $(1)/%_bsd.c,$(wildcard $(1)/*.
 
 COMMON_SRCS	:= $(call per_os,common)
 SERVER_SRCS	:= $(filter-out server/acceptd.c,$(call per_os,server))
-TOOLS_SRCS	:= $(filter-out tools/acceptctl.c tools/acceptload.c,$(wildcard tools/*.c))
+TOOL_MAINS	:= tools/acceptctl.c tools/acceptload.c tools/scenlog.c
+TOOLS_SRCS	:= $(filter-out $(TOOL_MAINS),$(wildcard tools/*.c))
 LIB_SRCS	:= $(COMMON_SRCS) $(SERVER_SRCS) $(TOOLS_SRCS)
 LIB		:= $(O)/libacceptd.a
 
-PROGS	:= $(O)/server/acceptd $(O)/tools/acceptctl $(O)/tools/acceptload
+PROGS	:= $(O)/server/acceptd $(TOOL_MAINS:%.c=$(O)/%)
 UNITS	:= $(patsubst tests/unit/%_test.c,$(O)/tests/unit/%.t,$(wildcard tests/unit/*_test.c)) \
 	   $(O)/tests/unit/ev-kqueue.t
 MANS	:= server/acceptd.8 server/acceptd.conf.5 tools/acceptctl.8 tools/acceptload.1
@@ -66,7 +68,7 @@ $(O)/server/prefix.stamp: FORCE
 $(LIB): $(LIB_SRCS:%.c=$(O)/%.o)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(O)/server/acceptd $(O)/tools/acceptctl $(O)/tools/acceptload: $(O)/%: $(O)/%.o $(LIB)
+$(PROGS): $(O)/%: $(O)/%.o $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(O)/tests/%.o: CFLAGS += -Itests
