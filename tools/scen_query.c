@@ -175,6 +175,32 @@ in_window(const struct query *q, const struct scen_event *ev)
 	return ev->time >= q->from && ev->time <= q->to;
 }
 
+/*
+ * A kernel sample holds until the next one: the one in force when the
+ * window opens belongs to it, for questions about state (first, value).
+ */
+static long long
+state_from(const struct query *q, const struct step *st)
+{
+	long long	t = q->from;
+	size_t		i;
+
+	if (strcmp(st->lane, "kernel-sample") != 0)
+		return t;
+	for (i = 0; i < q->log.n && q->log.ev[i].time < q->from; i++)
+		if (strcmp(q->log.ev[i].lane, "kernel-sample") == 0 &&
+		    strcmp(q->log.ev[i].event, "listen") == 0)
+			t = q->log.ev[i].time;
+	return t;
+}
+
+static int
+in_state_window(const struct query *q, long long from,
+    const struct scen_event *ev)
+{
+	return ev->time >= from && ev->time <= q->to;
+}
+
 /* The connection client NAME connected on; NULL before it did. */
 static const char *
 client_conn(const struct query *q, const char *name)
@@ -357,10 +383,12 @@ query_first(struct query *q, int argc, char **argv)
 {
 	struct step	st;
 	size_t		i;
+	long long	from;
 
 	step_parse(q, &st, argv, argc);
+	from = state_from(q, &st);
 	for (i = 0; i < q->log.n; i++)
-		if (in_window(q, &q->log.ev[i]) &&
+		if (in_state_window(q, from, &q->log.ev[i]) &&
 		    step_match(&st, &q->log.ev[i])) {
 			row_print(q, &q->log.ev[i]);
 			return 0;
@@ -391,7 +419,7 @@ query_value(struct query *q, int argc, char **argv)
 	struct step		 st;
 	const struct scen_event	*pick = NULL, *ev;
 	const char		*mode, *field;
-	long long		 want, v;
+	long long		 want, v, from;
 	size_t			 i, rows = 0;
 	int			 op, hold;
 
@@ -403,9 +431,10 @@ query_value(struct query *q, int argc, char **argv)
 	op = cmp_arg(argv[argc - 2]);
 	want = number(argv[argc - 1], "value");
 	step_parse(q, &st, argv + 1, argc - 4);
+	from = state_from(q, &st);
 	for (i = 0; i < q->log.n; i++) {
 		ev = &q->log.ev[i];
-		if (!in_window(q, ev) || !step_match(&st, ev))
+		if (!in_state_window(q, from, ev) || !step_match(&st, ev))
 			continue;
 		rows++;
 		v = field_number(ev, field);
@@ -449,7 +478,8 @@ query_value(struct query *q, int argc, char **argv)
 		v = LLONG_MIN;
 		for (i = 0; i < q->log.n; i++) {
 			ev = &q->log.ev[i];
-			if (!in_window(q, ev) || !step_match(&st, ev) ||
+			if (!in_state_window(q, from, ev) ||
+			    !step_match(&st, ev) ||
 			    field_number(ev, field) == v)
 				continue;
 			v = field_number(ev, field);

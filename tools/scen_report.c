@@ -79,6 +79,8 @@ report_write(FILE *out, const char *dir, const struct scen_run *run,
 		fprintf(out, " Tools: %s.", s);
 	if ((s = scen_run_get(run, "tcpdump_dropped")) != NULL)
 		fprintf(out, " tcpdump dropped %s packets.", s);
+	if ((s = scen_run_get(run, "sampler")) != NULL)
+		fprintf(out, " Kernel sampler: %s.", s);
 	fprintf(out, "\n\n## Configuration\n\n```\n");
 	snprintf(path, sizeof(path), "%s/acceptd.conf", dir);
 	copy_file(out, path, 0);

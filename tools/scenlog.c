@@ -23,7 +23,7 @@ static const struct {
 	{ "ingest-app", cmd_ingest, "ingest-app -r RUNFILE <trace.jsonl" },
 	{ "ingest-wire", cmd_ingest, "ingest-wire -r RUNFILE <tcpdump-text" },
 	{ "ladder", cmd_ladder, "ladder [-w WIDTH] DIR" },
-	{ "now", scen_now_main, "now -p PORT queue | count SIDE STATE | "
+	{ "now", scen_now_main, "now [-o FILE] -p PORT queue | count SIDE STATE | "
 	    "max SIDE STATE FIELD; now [-d DIR] counter NAME" },
 	{ "query", scen_query_main, "query [-d DIR] [-w FROM,TO] "
 	    "count|first|order|value|delta ..." },

@@ -138,13 +138,8 @@ scenario_run()
 # Some client port got two or more SYN-ACKs in the window: a retransmit.
 ao_synack_again()
 {
-	local rows
 	scn_need_wire || return 1
-	rows=$(scn_wire_rows server '^S\.$' | awk -F, '{ n[$3]++; r[$3] = r[$3] $0 "\n" }
-	    END { for (p in n) if (n[p] >= 2) { printf "%s", r[p]; exit } }')
-	[ -n "$rows" ] || { echo "no SYN-ACK sent twice to the same client"; return 1; }
-	echo "SYN-ACKs to one client:"
-	printf '%s\n' "$rows" | scn_show
+	scn_q order wire from=server flags=S. then wire from=server flags=S.
 }
 
 scenario_check()
