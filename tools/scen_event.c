@@ -203,6 +203,104 @@ scen_log_sort(struct scen_log *log)
 		qsort(log->ev, log->n, sizeof(*log->ev), event_cmp);
 }
 
+struct seen {
+	char	*key, *conn, *side, *state;
+	int	 present;
+};
+
+static size_t
+seen_find(struct seen *s, size_t n, const char *key)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(s[i].key, key) == 0)
+			break;
+	return i;
+}
+
+static void
+gone_add(struct scen_log *out, long long t, const struct seen *s)
+{
+	char	*line;
+
+	if (asprintf(&line, "%lld\tkernel-sample\t%s\tgone\tside=%s\t"
+	    "state=%s", t, s->conn, s->side, s->state) == -1)
+		err(1, "asprintf");
+	scen_log_add(out, line);
+	free(line);
+}
+
+/*
+ * The kernel samples' sockets that vanished: a "gone" event (side, last
+ * state) at the first sample without them, whichever recorder took it.
+ * The log must be sorted; it is again after.
+ */
+void
+scen_log_derive_gone(struct scen_log *log)
+{
+	struct scen_log		 gone = { 0 };
+	struct seen		*s = NULL;
+	const struct scen_event	*ev;
+	char			*key;
+	size_t			 n = 0, i, j, k;
+
+	for (i = 0; i < log->n; i++) {
+		ev = &log->ev[i];
+		if (strcmp(ev->lane, "kernel-sample") != 0 ||
+		    strcmp(ev->event, "listen") != 0)
+			continue;
+		for (k = 0; k < n; k++)
+			s[k].present = 0;
+		for (j = i + 1; j < log->n && log->ev[j].time == ev->time; j++) {
+			if (strcmp(log->ev[j].lane, "kernel-sample") != 0 ||
+			    strcmp(log->ev[j].event, "socket") != 0)
+				continue;
+			if (asprintf(&key, "%s %s", scen_event_get(&log->ev[j],
+			    "side"), log->ev[j].conn) == -1)
+				err(1, "asprintf");
+			if ((k = seen_find(s, n, key)) == n) {
+				if ((s = reallocarray(s, n + 1,
+				    sizeof(*s))) == NULL)
+					err(1, "reallocarray");
+				s[n].key = key;
+				s[n].conn = log->ev[j].conn;
+				s[n].side = (char *)scen_event_get(&log->ev[j],
+				    "side");
+				n++;
+			} else
+				free(key);
+			s[k].state = (char *)scen_event_get(&log->ev[j],
+			    "state");
+			s[k].present = 1;
+		}
+		for (k = 0; k < n;) {
+			if (s[k].present) {
+				k++;
+				continue;
+			}
+			gone_add(&gone, ev->time, &s[k]);
+			free(s[k].key);
+			s[k] = s[--n];
+		}
+	}
+	for (k = 0; k < n; k++)
+		free(s[k].key);
+	free(s);
+	for (i = 0; i < gone.n; i++) {
+		if (log->n == log->cap) {
+			log->cap = log->cap ? log->cap * 2 : 256;
+			if ((log->ev = reallocarray(log->ev, log->cap,
+			    sizeof(*log->ev))) == NULL)
+				err(1, "reallocarray");
+		}
+		gone.ev[i].order = log->n;
+		log->ev[log->n++] = gone.ev[i];
+	}
+	free(gone.ev);
+	scen_log_sort(log);
+}
+
 void
 scen_log_free(struct scen_log *log)
 {

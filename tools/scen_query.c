@@ -48,6 +48,7 @@ static const char *const cmp_names[] = {
 static int	query_open(struct query *, const char *, const char *);
 static int	step_parse(struct query *, struct step *, char **, int);
 static int	step_match(const struct step *, const struct scen_event *);
+static void	step_free(struct step *);
 static void	step_print(FILE *, const struct step *);
 static void	row_print(const struct query *, const struct scen_event *);
 static int	in_window(const struct query *, const struct scen_event *);
@@ -140,6 +141,7 @@ query_open(struct query *q, const char *dir, const char *window)
 	snprintf(path, sizeof(path), "%s/events.tsv", dir);
 	if (scen_log_read(&q->log, path) == -1)
 		return -1;
+	scen_log_derive_gone(&q->log);
 	q->from = LLONG_MIN;
 	q->to = LLONG_MAX;
 	snprintf(path, sizeof(path), "%s/run.tsv", dir);
@@ -156,17 +158,18 @@ query_open(struct query *q, const char *dir, const char *window)
 		err(1, "strdup");
 	if ((comma = strchr(w, ',')) == NULL) {
 		warnx("window \"%s\": want FROM,TO (two mark names)", window);
-		free(w);
-		return -1;
+		goto fail;
 	}
 	*comma = '\0';
 	if (mark_time(q, w, &q->from) == -1 ||
-	    mark_time(q, comma + 1, &q->to) == -1) {
-		free(w);
-		return -1;
-	}
+	    mark_time(q, comma + 1, &q->to) == -1)
+		goto fail;
 	free(w);
 	return 0;
+fail:
+	free(w);
+	scen_log_free(&q->log);
+	return -1;
 }
 
 static int
@@ -258,6 +261,19 @@ step_parse(struct query *q, struct step *st, char **argv, int argc)
 		st->nf++;
 	}
 	return 0;
+}
+
+static void
+step_free(struct step *st)
+{
+	int	i;
+
+	for (i = 0; i < st->nf; i++) {
+		if (st->f[i].op == '~')
+			regfree(&st->f[i].re);
+		free((char *)st->f[i].key);	/* the filter's copy */
+	}
+	st->nf = 0;
 }
 
 static int
@@ -375,6 +391,7 @@ query_count(struct query *q, int argc, char **argv)
 	}
 	if (shown > SHOW_ROWS)
 		printf("  ... %d more\n", shown - SHOW_ROWS);
+	step_free(&st);
 	return !scen_cmp(n, op, want);
 }
 
@@ -391,12 +408,14 @@ query_first(struct query *q, int argc, char **argv)
 		if (in_state_window(q, from, &q->log.ev[i]) &&
 		    step_match(&st, &q->log.ev[i])) {
 			row_print(q, &q->log.ev[i]);
+			step_free(&st);
 			return 0;
 		}
 	printf("no row of ");
 	step_print(stdout, &st);
 	printf("\n");
 	lane_summary(q, st.lane);
+	step_free(&st);
 	return 1;
 }
 
@@ -421,7 +440,7 @@ query_value(struct query *q, int argc, char **argv)
 	const char		*mode, *field;
 	long long		 want, v, from;
 	size_t			 i, rows = 0;
-	int			 op, hold;
+	int			 op, hold, r;
 
 	if (argc < 5)
 		errx(2, "usage: value any|all|max|min|first|last LANE "
@@ -458,7 +477,8 @@ query_value(struct query *q, int argc, char **argv)
 		printf("no row of ");
 		step_print(stdout, &st);
 		printf(" in the window\n");
-		return 1;
+		r = 1;
+		goto out;
 	}
 	if (strcmp(mode, "all") == 0) {
 		printf("%s %s %s %lld in %s %zu rows of ",
@@ -468,7 +488,8 @@ query_value(struct query *q, int argc, char **argv)
 		putchar('\n');
 		if (pick != NULL)
 			row_print(q, pick);
-		return pick != NULL;
+		r = pick != NULL;
+		goto out;
 	}
 	if (strcmp(mode, "any") == 0 && pick == NULL) {
 		printf("no row of ");
@@ -486,14 +507,19 @@ query_value(struct query *q, int argc, char **argv)
 			printf(" %lld", v);
 		}
 		putchar('\n');
-		return 1;
+		r = 1;
+		goto out;
 	}
 	v = field_number(pick, field);
 	printf("%s %s = %lld in %zu rows of ", mode, field, v, rows);
 	step_print(stdout, &st);
 	printf(" (want %s %lld)\n", cmp_names[op], want);
 	row_print(q, pick);
-	return !scen_cmp(v, op, want);
+	r = !scen_cmp(v, op, want);
+	goto out;
+out:
+	step_free(&st);
+	return r;
 }
 
 /* A named column of a row as text; time_ms relative, time_ns as is. */
@@ -548,6 +574,7 @@ query_rows(struct query *q, int argc, char **argv)
 		putchar('\n');
 		free(list);
 	}
+	step_free(&st);
 	return 0;
 }
 
@@ -788,9 +815,10 @@ query_order(struct query *q, int argc, char **argv)
 		printf("  no row of ");
 		step_print(stdout, &o.steps[0]);
 		printf(" in the window\n");
-		return 1;
 	}
-	return !scen_cmp(ok, op, want);
+	for (i = 0; i < (size_t)o.nsteps; i++)
+		step_free(&o.steps[i]);
+	return conns > 0 && scen_cmp(ok, op, want) ? 0 : 1;
 }
 
 /*

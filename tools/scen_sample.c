@@ -21,6 +21,7 @@
 
 #define SAMPLE_MS	5	/* the issue asks for 5 ms or better */
 #define SAMPLE_MAX_S	120	/* no sampler outlives a stuck run */
+#define LOG_BUFFER	(4 << 20)	/* larger than any sample */
 
 struct sock_row {
 	int		 side, state;
@@ -166,26 +167,6 @@ sample_write(FILE *f, long long t, const struct sample *s)
 	}
 }
 
-/* Sockets of prev that cur lacks: their end, with the last state seen. */
-static void
-sample_gone(FILE *f, long long t, const struct sample *prev,
-    const struct sample *cur)
-{
-	size_t	i, j;
-
-	for (i = 0; i < prev->n; i++) {
-		for (j = 0; j < cur->n; j++)
-			if (prev->rows[i].side == cur->rows[j].side &&
-			    strcmp(prev->rows[i].conn, cur->rows[j].conn) == 0)
-				break;
-		if (j == cur->n)
-			scen_event_write(f, t, "kernel-sample",
-			    prev->rows[i].conn, "gone", "side",
-			    side_name(prev->rows[i].side), "state",
-			    kview_state_name(prev->rows[i].state), NULL);
-	}
-}
-
 static int
 sample_same(const struct sample *a, const struct sample *b)
 {
@@ -193,6 +174,24 @@ sample_same(const struct sample *a, const struct sample *b)
 	    a->backlog == b->backlog && a->listeners == b->listeners &&
 	    (a->n == 0 || memcmp(a->rows, b->rows, a->n *
 	    sizeof(*a->rows)) == 0);
+}
+
+/*
+ * The event log, appended to by several recorders at once: a sample must
+ * reach it in one write(2), or another's lines could land inside it.
+ */
+static FILE *
+log_open(const char *path)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, "a")) == NULL)
+		return NULL;
+	if (setvbuf(f, NULL, _IOFBF, LOG_BUFFER) != 0) {
+		fclose(f);
+		return NULL;
+	}
+	return f;
 }
 
 static unsigned short
@@ -254,7 +253,7 @@ scen_sample_main(int argc, char **argv)
 	}
 	if (port == 0 || out == NULL || interval < 1)
 		errx(2, "usage: sample -p PORT -o FILE [-i MS] [-s STOPFILE]");
-	if ((f = fopen(out, "a")) == NULL)
+	if ((f = log_open(out)) == NULL)
 		err(1, "%s", out);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
@@ -272,7 +271,6 @@ scen_sample_main(int argc, char **argv)
 		dump_ns += t - t1;
 		if (first || !sample_same(&cur, &prev)) {
 			sample_write(f, t, &cur);
-			sample_gone(f, t, &prev, &cur);
 			fflush(f);
 			tmp = prev;
 			prev = cur;
@@ -436,7 +434,7 @@ scen_now_main(int argc, char **argv)
 		errx(2, "usage: now -p PORT queue | count SIDE STATE | "
 		    "max SIDE STATE recv_q|send_q; now [-d DIR] counter NAME");
 	if (sample_take(port, &s) == 0) {
-		if (out != NULL && (f = fopen(out, "a")) != NULL) {
+		if (out != NULL && (f = log_open(out)) != NULL) {
 			sample_write(f, scen_monotonic_ns(), &s);
 			fclose(f);
 		}

@@ -51,6 +51,7 @@ void		 scen_event_write(FILE *, long long, const char *,
 int		 scen_log_read(struct scen_log *, const char *);
 int		 scen_log_add(struct scen_log *, const char *);
 void		 scen_log_sort(struct scen_log *);
+void		 scen_log_derive_gone(struct scen_log *);
 void		 scen_log_free(struct scen_log *);
 int		 scen_run_read(struct scen_run *, const char *);
 const char	*scen_run_get(const struct scen_run *, const char *);

@@ -234,6 +234,8 @@ write_events(void)
 	    "60\twire\t" C2 "\tpacket\tfrom=server\tflags=S.\n"
 	    "70\tclient\t" C2 "\tconnected\tname=c2\n"
 	    "80\tkernel-sample\t-\tlisten\tqueue=2\tserver.ESTABLISHED=2\n"
+	    "80\tkernel-sample\t" C1 "\tsocket\tside=client\t"
+	    "state=FIN_WAIT2\n"
 	    "90\tkernel-sample\t-\tlisten\tqueue=0\n"
 	    "95\tkernel-sample\t-\tcounters\tname=a\tOutRsts=3\n"
 	    "96\tkernel-sample\t-\tcounters\tname=b\tOutRsts=5\n"
@@ -247,7 +249,7 @@ query(const char *first, ...)
 {
 	char		*argv[32], path[256];
 	va_list		 ap;
-	int		 argc = 0, saved, fd, r;
+	int		 argc = 0, saved, saved_err, fd, r;
 
 	argv[argc++] = "query";
 	argv[argc++] = "-d";
@@ -260,14 +262,19 @@ query(const char *first, ...)
 	snprintf(path, sizeof(path), "%s/out", dir);
 	fflush(stdout);
 	saved = dup(STDOUT_FILENO);
+	saved_err = dup(STDERR_FILENO);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
 		err(1, "%s", path);
 	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
 	close(fd);
 	r = scen_query_main(argc, argv);
 	fflush(stdout);
+	fflush(stderr);
 	dup2(saved, STDOUT_FILENO);
+	dup2(saved_err, STDERR_FILENO);
 	close(saved);
+	close(saved_err);
 	return r;
 }
 
@@ -308,6 +315,10 @@ test_query(void)
 	    "value last: a state not listed counts 0");
 	is_int(query("value", "max", "kernel-sample", "event=listen",
 	    "queue", "-le", "1", NULL), 1, "value max: 2 is not <= 1");
+	is_int(query("order", "-x", "-G", "0.000005", "-W", "0.0001",
+	    "wire", "conn=" C1, "flags=.", "then", "kernel-sample",
+	    "event=gone", "conn=" C1, "state=FIN_WAIT2", NULL), 0,
+	    "gone: derived from the first sample without the socket");
 	is_int(query("delta", "a", "b", "OutRsts", "-eq", "2", NULL), 0,
 	    "delta: a counter's rise between snapshots");
 	is_int(query("-w", "start,nosuch", "count", "wire", "-eq", "0",
