@@ -121,6 +121,7 @@ RAW=
 EVENTS=
 SCN_OFF=0			# wall clock minus monotonic, ns
 SCN_PIDS=			# background processes to end at cleanup
+SCN_TMP=			# the run's temporary folder, removed at cleanup
 SCN_DAEMON=
 SCN_WIRE=no
 SCN_WIN=
@@ -156,9 +157,16 @@ run_set()
 	printf '%s\t%s\n' "$1" "$2" >>"$OUT/run.tsv"
 }
 
+# In a network namespace of our own: not the one of the process that
+# started us (tools/scenario re-executes itself under unshare -n, keeping
+# its parent).  Asked of the kernel, never of the environment; when the
+# kernel cannot tell, the answer is no, and sysctl_ns refuses.
 in_namespace()
 {
-	[ "${SCENARIO_NETNS:-}" = 1 ]
+	local ours theirs
+	ours=$(readlink "/proc/$BASHPID/ns/net" 2>/dev/null) || return 1
+	theirs=$(readlink "/proc/$PPID/ns/net" 2>/dev/null) || return 1
+	[ -n "$ours" ] && [ -n "$theirs" ] && [ "$ours" != "$theirs" ]
 }
 
 sysctl_ns()
@@ -171,15 +179,12 @@ sysctl_ns()
 # --- the daemon -----------------------------------------------------------
 
 # The control socket must fit sun_path (108 bytes): a long output path
-# falls back to a private temporary folder.
-# scn_ctl_path [NAME]: $OUT/NAME.sock (ctl), or one in /tmp when that is
-# too long for a socket's address.
+# falls back to the run's temporary folder (SCN_TMP, removed at cleanup).
+# scn_ctl_path [NAME]: $OUT/NAME.sock (ctl), or $SCN_TMP/NAME.sock.
 scn_ctl_path()
 {
 	local p=$OUT/${1:-ctl}.sock
-	if [ "${#p}" -gt 100 ]; then
-		p=$(mktemp -d /tmp/scenario-ctl.XXXXXX)/ctl.sock
-	fi
+	[ "${#p}" -le 100 ] || p=$SCN_TMP/${1:-ctl}.sock
 	echo "$p"
 }
 
@@ -228,13 +233,6 @@ scn_start_daemon()
 	fi
 }
 
-scn_stop_daemon()
-{
-	[ -n "$SCN_DAEMON" ] || return 0
-	scn_daemon_stop "$SCN_DAEMON"
-	SCN_DAEMON=
-}
-
 # scn_daemon_stop PID: SIGTERM to an acceptd master, SIGKILL to it and its
 # workers if they linger; reaped.
 scn_daemon_stop()
@@ -252,25 +250,50 @@ scn_daemon_stop()
 
 # --- recorders ------------------------------------------------------------
 
+# The cleanup registry: processes (scn_bg), the daemon, temporary
+# folders (SCN_TMP).  scn_cleanup runs on exit, error and signals.
 scn_bg()
 {
 	SCN_PIDS="$SCN_PIDS $1"
 }
 
-# scn_end PID: SIGTERM once, then SIGKILL to PID and its children if it
-# has not gone within a second.  Background tools run under timeout
-# --foreground: without it timeout follows each signal it passes on with
-# a SIGCONT, and a SIGCONT while LeakSanitizer stops the process at exit
-# cancels the stop it waits for, so the process spins on for ever.
-scn_end()
+# Any of these processes still alive.
+scn_any_alive()
 {
-	local pid=$1 kids
-	alive "$pid" || return 0
-	kids=$(pgrep -P "$pid" 2>/dev/null | tr "\n" " ")
-	kill -TERM "$pid" 2>/dev/null || true
-	wait_for '! alive "$pid"' 1 && return 0
+	local p
+	for p in "$@"; do
+		alive "$p" && return 0
+	done
+	return 1
+}
+
+# Every process and the daemon get SIGTERM at once; what is left after
+# 1.5 s, children included, SIGKILL; then the temporary folders go.
+# Background tools run under timeout --foreground: without it timeout
+# follows each signal it passes on with a SIGCONT, and a SIGCONT while
+# LeakSanitizer stops the process at exit cancels the stop it waits for,
+# so the process spins on for ever.
+scn_cleanup()
+{
+	local p all kids=
+	all="$SCN_PIDS $SCN_DAEMON"
+	for p in $all; do
+		alive "$p" && kids="$kids $(pgrep -P "$p" 2>/dev/null | tr '\n' ' ')"
+	done
 	# shellcheck disable=SC2086
-	kill -KILL $kids "$pid" 2>/dev/null || true
+	kill -TERM $all 2>/dev/null || true
+	# shellcheck disable=SC2086
+	wait_for '! scn_any_alive $all' 1.5 ||
+	    kill -KILL $all $kids 2>/dev/null || true
+	# shellcheck disable=SC2086
+	wait $all 2>/dev/null || true
+	# shellcheck disable=SC2086
+	wait_for '! scn_any_alive $kids' 1 || kill -KILL $kids 2>/dev/null || true
+	[ -z "$SCN_TMP" ] || rm -rf "$SCN_TMP"
+	SCN_PIDS=
+	SCN_DAEMON=
+	SCN_TMP=
+	return 0
 }
 
 # Wire: tcpdump writes the pcap packet by packet (-U; --immediate-mode, or
@@ -348,7 +371,6 @@ scn_recorders_stop()
 	: >"$RAW/stop"
 	wait_for '! alive "$SCN_SAMPLER_PID"' 2 || kill "$SCN_SAMPLER_PID" 2>/dev/null || true
 	wait "$SCN_SAMPLER_PID" 2>/dev/null || true
-	scn_end "$SCN_TRACE_PID"
 	scn_wire_stop
 }
 
@@ -638,7 +660,7 @@ wire_order()
 	args=("${@:1:n}")
 	shift "$n"
 	for spec in "$@"; do
-		[ "${#args[@]}" -gt "$n" ] && args+=(then)
+		[ "${#args[@]}" -gt "$n" ] && args+=('then')
 		args+=(wire)
 		[ "${spec%%:*}" = any ] || args+=("from=${spec%%:*}")
 		args+=("flags~${spec#*:}")
@@ -695,7 +717,7 @@ trace_order()
 	args=("${@:1:n}")
 	shift "$n"
 	for spec in "$@"; do
-		[ "${#args[@]}" -gt "$n" ] && args+=(then)
+		[ "${#args[@]}" -gt "$n" ] && args+=('then')
 		args+=(app "event=${spec%%:*}")
 		[ "${spec%%:*}" = "$spec" ] || args+=("detail~${spec#*:}")
 	done
@@ -714,7 +736,7 @@ counters_snapshot()
 
 counter_between()
 {
-	SCN_WIN= scn_q delta "$1" "$2" "$3" "$4" "$5"
+	SCN_WIN='' scn_q delta "$1" "$2" "$3" "$4" "$5"
 }
 
 counter()
@@ -722,17 +744,35 @@ counter()
 	counter_between start end "$1" "$2" "$3"
 }
 
-# --- one run --------------------------------------------------------------
+# --- output folders ---------------------------------------------------------
 
-scn_cleanup()
+SCN_MARKER=.scenario-out	# in every folder a run wrote: it may be emptied
+
+# scn_out_claim DIR: DIR ready for a run: made when missing, emptied when
+# an earlier run wrote it (it holds the marker), refused when it holds
+# anything else: nothing of the user's is ever deleted.
+scn_out_claim()
 {
-	local p
-	for p in $SCN_PIDS; do
-		scn_end "$p"
+	local dir=$1 f
+	[ ! -e "$dir" ] || [ -d "$dir" ] ||
+	    { echo "scenario: $dir is not a folder" >&2; exit 2; }
+	mkdir -p "$dir" || exit 2
+	if [ -e "$dir/$SCN_MARKER" ]; then
+		find "$dir" -mindepth 1 -maxdepth 1 ! -name "$SCN_MARKER" \
+		    -exec rm -rf {} +
+		return 0
+	fi
+	for f in "$dir"/* "$dir"/.[!.]*; do
+		[ -e "$f" ] || continue
+		echo "scenario: $dir holds files no scenario run wrote" \
+		    "(${f##*/}); choose another -o DIR, or empty it" >&2
+		exit 2
 	done
-	scn_stop_daemon
-	SCN_PIDS=
+	echo "written by tools/scenario: a later run may empty this folder" \
+	    >"$dir/$SCN_MARKER"
 }
+
+# --- one run --------------------------------------------------------------
 
 scn_result()
 {
@@ -750,7 +790,7 @@ scn_run()
 	local off t
 	SCN_NAME=$1
 	OUT=$2
-	rm -rf "$OUT"
+	scn_out_claim "$OUT"
 	mkdir -p "$OUT/raw"
 	OUT=$(cd "$OUT" && pwd)
 	RAW=$OUT/raw
@@ -761,6 +801,9 @@ scn_run()
 	: >"$RAW/app.jsonl"
 	cp "$SCN_DIR/$SCN_NAME.md" "$OUT/scenario.md"
 	PORT=$(free_port) || scn_die "no free port found in 100 tries"
+	trap scn_cleanup EXIT
+	SCN_TMP=$(mktemp -d "${SCN_TMPROOT:-${TMPDIR:-/tmp}}/scenario.XXXXXX") ||
+	    scn_die "mktemp failed"
 	CTL_SOCK=$(scn_ctl_path)
 	run_set name "$SCN_NAME"
 	run_set port "$PORT"
@@ -769,7 +812,6 @@ scn_run()
 	run_set date "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 	run_set kernel "$(uname -sr)"
 	run_set clock_offset_ns "$SCN_OFF"
-	trap scn_cleanup EXIT
 	scn_write_config
 	scn_wire_start
 	run_set wire "$SCN_WIRE"
@@ -792,6 +834,19 @@ scn_run()
 	"$SCENLOG" ladder -w 120 "$OUT" >"$OUT/ladder.txt"
 	"$SCENLOG" ladder "$OUT"
 	echo
+	scn_checks
+}
+
+# scn_rerun NAME DIR: the checks of a finished run, from its files.
+scn_rerun()
+{
+	SCN_NAME=$1
+	OUT=$(cd "$2" && pwd)
+	RAW=$OUT/raw
+	EVENTS=$OUT/events.tsv
+	PORT=$(awk -F'\t' '$1 == "port" { v = $2 } END { print v }' "$OUT/run.tsv")
+	SCN_WIRE=$(awk -F'\t' '$1 == "wire" { v = $2 } END { print v }' "$OUT/run.tsv")
+	"$SCENLOG" ladder -w 120 "$OUT" >"$OUT/ladder.txt"
 	scn_checks
 }
 
