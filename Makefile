@@ -50,6 +50,10 @@ PROGS	:= $(O)/server/acceptd $(TOOL_MAINS:%.c=$(O)/%)
 UNITS	:= $(patsubst tests/unit/%_test.c,$(O)/tests/unit/%.t,$(wildcard tests/unit/*_test.c)) \
 	   $(O)/tests/unit/ev-kqueue.t
 MANS	:= server/acceptd.8 server/acceptd.conf.5 tools/acceptctl.8 tools/acceptload.1
+# Every shell file: scripts, the files they source, the shell tests.  The
+# checks shellcheck leaves out are listed, with the reason, in .shellcheckrc.
+SHELLS	:= $(wildcard .ci/run tools/scenario tools/bench tools/install-deps \
+	   tools/*.sh tools/scenarios/*.sh tests/*.sh tests/integration/*.t)
 
 all: $(PROGS) $(UNITS)
 
@@ -99,6 +103,7 @@ TESTS	= $(UNITS) $(sort $(wildcard tests/integration/*.t))
 check: deps-check
 	$(MAKE) all
 	mandoc -Tlint -W warning $(wildcard $(MANS))
+	shellcheck -x $(SHELLS)
 	TEST_BUILD=. $(PROVE) $(TESTS)
 	$(MAKE) O=.san SAN=1 all
 	TEST_BUILD=.san ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

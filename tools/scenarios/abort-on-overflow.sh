@@ -139,7 +139,7 @@ scenario_run()
 ao_synack_again()
 {
 	scn_need_wire || return 1
-	scn_q order wire from=server flags=S. then wire from=server flags=S.
+	scn_q order wire from=server flags=S. 'then' wire from=server flags=S.
 }
 
 scenario_check()

@@ -61,7 +61,7 @@ bo_backlog()
 # came LO..HI ms after the first.
 bo_retrans()
 {
-	scn_q order -a -G "$1" -W "$2" wire from=client flags=S then \
+	scn_q order -a -G "$1" -W "$2" wire from=client flags=S 'then' \
 	    wire from=client flags=S
 }
 

@@ -62,7 +62,7 @@ cbae_states_last()
 # and HI ms after its close().
 cbae_fw2_life()
 {
-	scn_q order -x -G "$2" -W "$3" client "name=$1" event=closed then \
+	scn_q order -x -G "$2" -W "$3" client "name=$1" event=closed 'then' \
 	    kernel-sample event=gone "conn=@$1" side=client state=FIN_WAIT2
 }
 

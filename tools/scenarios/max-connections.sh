@@ -59,7 +59,7 @@ scenario_run()
 # closed OLD, and not before.
 mc_at_once()
 {
-	scn_q order -x -W "$3" app event=close "conn=@$1" then \
+	scn_q order -x -W "$3" app event=close "conn=@$1" 'then' \
 	    app event=accept "conn=@$2"
 }
 

@@ -67,7 +67,7 @@ zw_counter()
 # The window scale the server announced in its SYN-ACK.
 zw_wscale()
 {
-	SCN_WIN= scn_q rows -c wscale wire from=server flags=S. | sed -n 2p
+	SCN_WIN='' scn_q rows -c wscale wire from=server flags=S. | sed -n 2p
 }
 
 # Server pure ACKs in the window as "time_ms,ack,win" rows.
