@@ -394,7 +394,8 @@ state_arg(const char *s)
 }
 
 /*
- * now [-o FILE] -p PORT queue | count SIDE STATE | max SIDE STATE FIELD
+ * now [-o FILE] -p PORT queue | count SIDE STATE | max SIDE STATE FIELD |
+ *     state SIDE CONN (the TCP state of one connection's end, or none)
  * now [-d DIR] counter NAME (its rise since the "start" snapshot)
  * One number; -1 when the kernel could not be asked.  With -o the sample
  * is appended to the log too: what a scenario waited for is on record
@@ -432,7 +433,8 @@ scen_now_main(int argc, char **argv)
 	}
 	if (port == 0 || argc < 1)
 		errx(2, "usage: now -p PORT queue | count SIDE STATE | "
-		    "max SIDE STATE recv_q|send_q; now [-d DIR] counter NAME");
+		    "max SIDE STATE recv_q|send_q | state SIDE CONN; "
+		    "now [-d DIR] counter NAME");
 	if (sample_take(port, &s) == 0) {
 		if (out != NULL && (f = log_open(out)) != NULL) {
 			sample_write(f, scen_monotonic_ns(), &s);
@@ -440,7 +442,18 @@ scen_now_main(int argc, char **argv)
 		}
 		if (strcmp(argv[0], "queue") == 0 && argc == 1)
 			v = s.queue;
-		else if ((strcmp(argv[0], "count") == 0 && argc == 3) ||
+		else if (strcmp(argv[0], "state") == 0 && argc == 3) {
+			/* the state of one connection's SIDE, or none */
+			side = strcmp(argv[1], "client") == 0;
+			for (i = 0; i < s.n; i++)
+				if (s.rows[i].side == side &&
+				    strcmp(s.rows[i].conn, argv[2]) == 0)
+					break;
+			printf("%s\n", i < s.n ?
+			    kview_state_name(s.rows[i].state) : "none");
+			free(s.rows);
+			return 0;
+		} else if ((strcmp(argv[0], "count") == 0 && argc == 3) ||
 		    (strcmp(argv[0], "max") == 0 && argc == 4)) {
 			side = strcmp(argv[1], "client") == 0;
 			state = state_arg(argv[2]);
@@ -460,7 +473,7 @@ scen_now_main(int argc, char **argv)
 			}
 		} else
 			errx(2, "now: queue, count SIDE STATE, max SIDE STATE "
-			    "FIELD or counter NAME");
+			    "FIELD, state SIDE CONN or counter NAME");
 	}
 	free(s.rows);
 	printf("%lld\n", v);

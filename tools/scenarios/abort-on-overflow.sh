@@ -53,12 +53,7 @@ ao_slow_off()
 # Whether client NAME's socket is ESTABLISHED in the kernel now.
 ao_alive()
 {
-	local p
-	p=$(client_port "$1")
-	[ -n "$p" ] || return 1
-	ctl_quiet -j sockets 2>/dev/null | jq -e --arg p ":$p" \
-	    '[.connections[] | select(.side == "client" and .state == "ESTABLISHED"
-	      and (.local | endswith($p)))] | length == 1' >/dev/null
+	[ "$(live_state client "$1")" = ESTABLISHED ]
 }
 
 # Three clients at once; wait until every ACK has met the queue.

@@ -47,6 +47,8 @@
 #   live_queue                 accept-queue length now
 #   live_count SIDE STATE      sockets of SIDE (server|client) in STATE now
 #   live_max SIDE STATE FIELD  the largest recv_q or send_q of those, or -1
+#   live_state SIDE CLIENT     the state of client CLIENT's connection at
+#                              SIDE now (ESTABLISHED, ...), or none
 #   live_trace_count EVENT     trace events so far with that name
 #   live_counter NAME          a kernel counter's rise since the run began
 #   counters_snapshot NAME     the namespace's TCP counters, for
@@ -404,6 +406,16 @@ live_max()
 	"$SCENLOG" now -o "$EVENTS" -p "$PORT" max "$1" "$2" "$3" 2>/dev/null || echo -1
 }
 
+# live_state SIDE CLIENT: the TCP state of client CLIENT's connection at
+# SIDE now, or none.
+live_state()
+{
+	local conn
+	conn=$(cat "$RAW/client-$2/conn" 2>/dev/null) || { echo none; return 0; }
+	"$SCENLOG" now -o "$EVENTS" -p "$PORT" state "$1" "$conn" 2>/dev/null ||
+	    echo none
+}
+
 live_trace_count()
 {
 	grep -c "\"event\":\"$1\"" "$RAW/app.jsonl" || true
@@ -437,7 +449,7 @@ scn_client_main()
 	    '$0 ~ i" " || $0 ~ i"$" { n = split($4, a, ":"); print a[n]; exit }')
 	echo "$port" >"$dir/port"
 	echo "127.0.0.1:$port>127.0.0.1:$PORT" >"$dir/conn"
-	scn_client_event "$name" connected "connected:$port"
+	scn_client_event "$name" connected "connected :$port"
 	echo 0 >"$dir/done"
 	while read -r seq cmd arg <&4; do
 		case $cmd in
