@@ -252,7 +252,8 @@ scen_log_derive_gone(struct scen_log *log)
 			continue;
 		for (k = 0; k < n; k++)
 			s[k].present = 0;
-		for (j = i + 1; j < log->n && log->ev[j].time == ev->time; j++) {
+		for (j = i + 1; j < log->n && log->ev[j].time == ev->time;
+		    j++) {
 			if (strcmp(log->ev[j].lane, "kernel-sample") != 0 ||
 			    strcmp(log->ev[j].event, "socket") != 0)
 				continue;

@@ -123,8 +123,8 @@ scen_wire_line(const char *line, const char *server, long long offset,
 	    "seq", tcpdump_field(line, "seq", seq, sizeof(seq)),
 	    "ack", tcpdump_field(line, "ack", ack, sizeof(ack)),
 	    "win", tcpdump_field(line, "win", win, sizeof(win)),
-	    "len", len, "wscale", tcpdump_option(line, "wscale", ws, sizeof(ws)),
-	    NULL);
+	    "len", len,
+	    "wscale", tcpdump_option(line, "wscale", ws, sizeof(ws)), NULL);
 	return 0;
 }
 

@@ -864,8 +864,8 @@ scen_query_main(int argc, char **argv)
 	else if (strcmp(what, "rows") == 0)
 		r = query_rows(&q, argc, argv);
 	else
-		errx(2, "query \"%s\": count, first, order, value, delta or rows",
-		    what);
+		errx(2, "query \"%s\": count, first, order, value, delta or "
+		    "rows", what);
 	scen_log_free(&q.log);
 	return r;
 }

@@ -206,9 +206,9 @@ port_arg(const char *s)
 }
 
 static void
-sleep_ms(long ms)
+sleep_ns(long long ns)
 {
-	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec	ts = { ns / 1000000000LL, ns % 1000000000LL };
 
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR &&
 	    !stop_sampling)
@@ -281,12 +281,13 @@ scen_sample_main(int argc, char **argv)
 		 * A dump walks every TCP socket of the host, whatever the
 		 * namespace: with 100k TIME_WAIT sockets next door it takes
 		 * 15 ms.  Then sample less often, dumping a third of the time
-		 * at most, rather than take a core from the run observed.
+		 * at most, rather than take a core from the run observed;
+		 * else one sample every interval, the dump included.
 		 */
-		pause = interval * 1000000LL;
+		pause = interval * 1000000LL - (t - t1);
 		if (pause < 2 * (t - t1))
 			pause = 2 * (t - t1);
-		sleep_ms(pause / 1000000LL);
+		sleep_ns(pause);
 	}
 	if (dumps > 0)
 		fprintf(stderr, "%lld samples, one every %.1f ms, each dump "

@@ -21,10 +21,12 @@ static const struct {
 	{ "clock", cmd_clock, "clock" },
 	{ "counters", scen_counters_main, "counters -n NAME" },
 	{ "ingest-app", cmd_ingest, "ingest-app -r RUNFILE <trace.jsonl" },
-	{ "ingest-wire", cmd_ingest, "ingest-wire -r RUNFILE <tcpdump-text" },
+	{ "ingest-wire", cmd_ingest,
+	    "ingest-wire -r RUNFILE <tcpdump-text" },
 	{ "ladder", cmd_ladder, "ladder [-w WIDTH] DIR" },
-	{ "now", scen_now_main, "now [-o FILE] -p PORT queue | count SIDE STATE | "
-	    "max SIDE STATE FIELD | state SIDE CONN; now [-d DIR] counter NAME" },
+	{ "now", scen_now_main, "now [-o FILE] -p PORT queue | "
+	    "count SIDE STATE | max SIDE STATE FIELD | state SIDE CONN; "
+	    "now [-d DIR] counter NAME" },
 	{ "query", scen_query_main, "query [-d DIR] [-w FROM,TO] "
 	    "count|first|order|value|delta ..." },
 	{ "report", scen_report_main, "report [-w WIDTH] DIR" },

@@ -113,6 +113,26 @@ test_json(void)
 }
 
 static void
+test_app(void)
+{
+	char	 in[] = "{\"time\":2.000001,\"worker\":0,\"conn\":1,"
+	    "\"peer\":\"127.0.0.1:40001\",\"event\":\"read\","
+	    "\"detail\":\"6\"}\nnot json\n";
+	char	 out[512] = "";
+	FILE	*fi, *fo;
+
+	if ((fi = fmemopen(in, strlen(in), "r")) == NULL ||
+	    (fo = fmemopen(out, sizeof(out), "w")) == NULL)
+		err(1, "fmemopen");
+	scen_ingest_app(fi, fo, SRV, 1000000000LL);
+	fclose(fi);
+	fclose(fo);
+	is_str(out, "1000001000\tapp\t" C1 "\tread\tworker=0\tid=1\t"
+	    "detail=6\n", "trace: a JSON line into an app event on its "
+	    "connection; junk skipped");
+}
+
+static void
 test_text(void)
 {
 	char	**lines;
@@ -335,6 +355,7 @@ main(void)
 	test_times();
 	test_wire();
 	test_json();
+	test_app();
 	test_text();
 	test_ladder(80);
 	test_ladder(120);
