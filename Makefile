@@ -3,8 +3,10 @@
 #   make            build server/acceptd, tools/acceptctl, tools/acceptload,
 #                   tools/scenlog (the scenarios' event log reader)
 #   make run        install what is missing, build, run on conf/acceptd.conf
-#   make check      install what tests need, build, run every test, then the
-#                   same again built with ASan+UBSan (into .san/)
+#   make check      install what tests need, build, run every test, each
+#                   fuzz target for 10 s, then every test again built with
+#                   ASan+UBSan (into .san/): prove's summary comes last
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (60), into .fuzz/
 #   make bench      acceptd against nginx on this machine (tools/bench)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
@@ -105,10 +107,47 @@ check: deps-check
 	mandoc -Tlint -W warning $(wildcard $(MANS))
 	shellcheck -x $(SHELLS)
 	TEST_BUILD=. $(PROVE) $(TESTS)
+	$(MAKE) fuzz FUZZ_SECONDS=10
 	$(MAKE) O=.san SAN=1 all
 	TEST_BUILD=.san ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1 \
 	    $(PROVE) $(patsubst $(O)/%,.san/%,$(UNITS)) $(sort $(wildcard tests/integration/*.t))
+
+# Fuzzing: a libFuzzer target for each parser of what others write: the
+# config file, an HTTP request, a control line, a channel message
+# (tests/fuzz/NAME_fuzz.c).  clang builds each with ASan and UBSan from the
+# sources it needs, not from the gcc-built library.  A run starts from the
+# seeds in tests/fuzz/corpus/NAME (and NAME.dict's words); what it finds
+# is kept in .fuzz/corpus/NAME, a crash as .fuzz/NAME-crash-*, to be kept
+# as a seed once fixed.  Any crash, leak, hang (5 s) or failed check fails.
+FUZZ		:= $(O)/.fuzz
+FUZZ_SECONDS	?= 60
+FUZZ_CC		?= clang
+FUZZ_CFLAGS	= -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Wshadow \
+		  -Wstrict-prototypes -Wmissing-prototypes -Icommon -Iserver \
+		  $(BSD_CFLAGS) -fno-omit-frame-pointer \
+		  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZERS		:= conf http ctlline chan
+FUZZ_DICT	= $(addprefix -dict=,$(wildcard tests/fuzz/$*.dict))
+
+$(FUZZ)/conf: common/conf.c
+$(FUZZ)/http: server/http.c
+$(FUZZ)/ctlline: common/ctlproto.c
+$(FUZZ)/chan: server/channel.c
+$(FUZZ)/%: tests/fuzz/%_fuzz.c $(wildcard common/*.h server/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) $(BSD_LIBS) -o $@
+
+fuzz: deps-check $(FUZZERS:%=fuzz-%)
+
+fuzz-%: $(FUZZ)/%
+	@mkdir -p $(FUZZ)/corpus/$*
+	@echo "fuzz $*: $(FUZZ_SECONDS) s, log in $(FUZZ)/$*.log"
+	@$(FUZZ)/$* -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
+	    -artifact_prefix=$(FUZZ)/$*- $(FUZZ_DICT) \
+	    $(FUZZ)/corpus/$* tests/fuzz/corpus/$* >$(FUZZ)/$*.log 2>&1 || \
+	    { tail -n 40 $(FUZZ)/$*.log; echo "fuzz $*: FAILED"; exit 1; }
+	@tail -n 1 $(FUZZ)/$*.log
 
 run: deps-build all
 	$(O)/server/acceptd -d -f conf/acceptd.conf
@@ -134,8 +173,9 @@ install: all
 	    install -m 644 conf/acceptd.conf $(DESTDIR)$(PREFIX)/etc/acceptd.conf
 
 clean:
-	rm -rf .san .bench $(PROGS) $(LIB) $(UNITS) tests/kqueue/*.o server/prefix.stamp
+	rm -rf .san .bench .fuzz $(PROGS) $(LIB) $(UNITS) tests/kqueue/*.o server/prefix.stamp
 	find common server tools tests -name '*.[od]' -delete
 
 FORCE:
-.PHONY: all check run bench deps deps-build deps-check deps-bench install clean FORCE
+.PHONY: all check fuzz run bench deps deps-build deps-check deps-bench install \
+	clean FORCE

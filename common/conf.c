@@ -340,17 +340,13 @@ conf_parse_duration(const char *s, unsigned int *ms, const char **why)
 		*why = "is not a duration (like 0, 250ms, 10s, 2m)";
 		return -1;
 	}
-	if (*p == '\0' && n != 0) {
-		*why = "needs a unit: ms, s or m";
-		return -1;
-	}
 	if (*p == '.') {
 		*why = "must be a whole number (write 1500ms, not 1.5s)";
 		return -1;
 	}
-	if (*p == '\0' || strcmp(p, "ms") == 0)
+	if (strcmp(p, "ms") == 0)
 		scale = 1;
-	else if (strcmp(p, "s") == 0)
+	else if (*p == '\0' || strcmp(p, "s") == 0)	/* bare: seconds */
 		scale = 1000;
 	else if (strcmp(p, "m") == 0)
 		scale = 60 * 1000;
@@ -365,24 +361,6 @@ conf_parse_duration(const char *s, unsigned int *ms, const char **why)
 toolong:
 	*why = "is too long (at most 1440m)";
 	return -1;
-}
-
-int
-conf_parse_duration_arg(const char *s, unsigned int *ms, const char **why)
-{
-	const char	*errstr;
-	long long	 sec;
-
-	sec = strtonum(s, 0, CONF_DURATION_MAX / 1000, &errstr);
-	if (errstr == NULL && s[0] >= '0' && s[0] <= '9') {
-		*ms = (unsigned int)(sec * 1000);
-		return 0;
-	}
-	if (errstr != NULL && strcmp(errstr, "too large") == 0) {
-		*why = "is too long (at most 1440m)";
-		return -1;
-	}
-	return conf_parse_duration(s, ms, why);
 }
 
 void

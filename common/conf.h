@@ -90,11 +90,11 @@ void	 conf_default_dir(char *buf, size_t len);
 void	 conf_default_control(char *buf, size_t len);
 void	 conf_default_pidfile(char *buf, size_t len);
 
-/* Durations as written in the file: "0", "250ms", "10s", "2m". */
+/*
+ * Durations, one rule for the file, acceptctl set and the tools: "250ms",
+ * "10s", "2m", or a bare number of seconds ("10", "0").
+ */
 int	 conf_parse_duration(const char *, unsigned int *ms, const char **why);
-/* On a tools' command line a bare number is seconds as well: "5", "5s". */
-int	 conf_parse_duration_arg(const char *, unsigned int *ms,
-	    const char **why);
 void	 conf_format_duration(unsigned int ms, char *buf, size_t len);
 
 #endif

@@ -1,8 +1,17 @@
-/* The control commands both ends share; see ctlproto.h. */
+/* The control commands and line syntax both ends share; see ctlproto.h. */
 #include <stdio.h>
 #include <string.h>
+#define LIBBSD_OPENBSD_VIS	1	/* the OpenBSD flavour of vis(3) */
+#include <vis.h>
 
 #include "ctlproto.h"
+
+#define CTLPROTO_SHOWN	32		/* bytes of a refused word echoed */
+#define CTLPROTO_BLANKS	" \t"
+
+static void	 ctlproto_refuse(const char *, size_t, char *, size_t);
+static void	 ctlproto_matches(const char *, char *, size_t);
+static char	*ctlproto_word(char **);
 
 const struct ctlproto_cmd ctlproto_cmds[] = {
 	{ "status",	0, 0, CTLPROTO_ONCE,   "status" },
@@ -26,19 +35,73 @@ const size_t ctlproto_ncmds = sizeof(ctlproto_cmds) /
     sizeof(ctlproto_cmds[0]);
 
 const struct ctlproto_cmd *
-ctlproto_find(const char *word)
+ctlproto_lookup(const char *word, char *why, size_t len)
 {
-	size_t i, n = strlen(word);
+	const struct ctlproto_cmd	*match = NULL;
+	size_t				 i, n = strlen(word), nmatch = 0;
 
-	if (n == 0)
-		return NULL;
 	for (i = 0; i < ctlproto_ncmds; i++)
 		if (strcmp(word, ctlproto_cmds[i].name) == 0)
 			return &ctlproto_cmds[i];
-	for (i = 0; i < ctlproto_ncmds; i++)
-		if (strncmp(word, ctlproto_cmds[i].name, n) == 0)
-			return &ctlproto_cmds[i];
+	for (i = 0; n > 0 && i < ctlproto_ncmds; i++)
+		if (strncmp(word, ctlproto_cmds[i].name, n) == 0) {
+			match = &ctlproto_cmds[i];
+			nmatch++;
+		}
+	if (nmatch == 1)
+		return match;
+	ctlproto_refuse(word, nmatch, why, len);
 	return NULL;
+}
+
+/*
+ * The word comes from anyone who can type: only its start is shown, and
+ * escaped, white space and quotes included, because VIS_SAFE would let a
+ * carriage return, backspace or bell through to the reader's terminal.
+ */
+static void
+ctlproto_refuse(const char *word, size_t nmatch, char *why, size_t len)
+{
+	char	shown[4 * CTLPROTO_SHOWN + 1], list[256];
+
+	strvisx(shown, word, strnlen(word, CTLPROTO_SHOWN),
+	    VIS_OCTAL | VIS_WHITE | VIS_DQ);
+	if (nmatch == 0) {
+		ctlproto_names(list, sizeof(list));
+		snprintf(why, len, "unknown command \"%s\"; valid commands "
+		    "are %s", shown, list);
+	} else {
+		ctlproto_matches(word, list, sizeof(list));
+		snprintf(why, len, "ambiguous command \"%s\": %s", shown,
+		    list);
+	}
+}
+
+/* The commands word is a prefix of, in alphabetical order. */
+static void
+ctlproto_matches(const char *word, char *buf, size_t len)
+{
+	const char	*last = "", *next, *name;
+	size_t		 i, n = strlen(word);
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (;;) {
+		next = NULL;
+		for (i = 0; i < ctlproto_ncmds; i++) {
+			name = ctlproto_cmds[i].name;
+			if (strncmp(word, name, n) == 0 &&
+			    strcmp(name, last) > 0 &&
+			    (next == NULL || strcmp(name, next) < 0))
+				next = name;
+		}
+		if (next == NULL)
+			return;
+		if (*last != '\0')
+			strlcat(buf, ", ", len);
+		strlcat(buf, next, len);
+		last = next;
+	}
 }
 
 void
@@ -53,4 +116,43 @@ ctlproto_names(char *buf, size_t len)
 			strlcat(buf, ", ", len);
 		strlcat(buf, ctlproto_cmds[i].name, len);
 	}
+}
+
+int
+ctlproto_split(char *line, char **argv, int max, int *json)
+{
+	size_t	 n = strlen(line);
+	char	*p = line, *word;
+	int	 argc = 0;
+
+	if (n > 0 && line[n - 1] == '\r')
+		line[n - 1] = '\0';
+	*json = 0;
+	while ((word = ctlproto_word(&p)) != NULL) {
+		if (argc == 0 && !*json && strcmp(word, "-j") == 0) {
+			*json = 1;
+			continue;
+		}
+		if (argc == max)
+			return -1;
+		argv[argc++] = word;
+	}
+	argv[argc] = NULL;
+	return argc;
+}
+
+/* The next word of *p, terminated in place; NULL at the end. */
+static char *
+ctlproto_word(char **p)
+{
+	char	*word;
+
+	*p += strspn(*p, CTLPROTO_BLANKS);
+	if (**p == '\0')
+		return NULL;
+	word = *p;
+	*p += strcspn(*p, CTLPROTO_BLANKS);
+	if (**p != '\0')
+		*(*p)++ = '\0';
+	return word;
 }

@@ -1,6 +1,6 @@
 /*
- * The kernel view's names, the same on every platform; what the kernel is
- * asked, and how, lives in kview_linux.c and kview_bsd.c.
+ * The kernel view's names and wrappers, the same on every platform; what
+ * the kernel is asked, and how, lives in kview_linux.c and kview_bsd.c.
  */
 #include <stddef.h>
 
@@ -31,4 +31,11 @@ kview_state_name(int state)
 	if (state <= 0 || state >= KV_NSTATES)
 		return kview_states[0];
 	return kview_states[state];
+}
+
+int
+kview_sockets(unsigned short port,
+    void (*fn)(const struct kview_socket *, void *), void *arg)
+{
+	return kview_sockets_ports(&port, 1, fn, arg);
 }

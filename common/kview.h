@@ -81,9 +81,18 @@ int	kview_listen_queue(int listen_fd, unsigned int *queue,
 
 /*
  * Every TCP socket, IPv4 and IPv6, in any state, whose local or peer port
- * is port (host order): calls fn for each.  Returns how many, or -1 with
- * errno; fn may have been called for some before an error.
+ * is one of ports (host order, 1 to KVIEW_PORTS_MAX of them): calls fn for
+ * each, once.  A socket whose local port is one of them is on the server
+ * side.  The kernel does the choosing: only the sockets listed cross into
+ * user space, however many the host has.  Returns how many, or -1 with
+ * errno (EINVAL: no port, a port 0, too many); fn may have been called for
+ * some before an error.
  */
+#define KVIEW_PORTS_MAX	256
+int	kview_sockets_ports(const unsigned short *ports, int nports,
+	    void (*fn)(const struct kview_socket *, void *), void *arg);
+
+/* The same for one port. */
 int	kview_sockets(unsigned short port,
 	    void (*fn)(const struct kview_socket *, void *), void *arg);
 

@@ -42,10 +42,11 @@ kview_listen_queue(int listen_fd, unsigned int *queue, unsigned int *limit)
 }
 
 int
-kview_sockets(unsigned short port,
+kview_sockets_ports(const unsigned short *ports, int nports,
     void (*fn)(const struct kview_socket *, void *), void *arg)
 {
-	(void)port;
+	(void)ports;
+	(void)nports;
 	(void)fn;
 	(void)arg;
 	errno = ENOTSUP;

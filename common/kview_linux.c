@@ -12,6 +12,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,17 +27,39 @@
 /* Every state but TCP_BOUND_INACTIVE (13): bound, never listened. */
 #define KVIEW_ALLSTATES	(((1u << KV_NSTATES) - 1) & ~1u)
 
+/*
+ * The port filter in the kernel's bytecode (diag_filter): per port two
+ * tests (local port, peer port), each a test op and an operand op, and a
+ * jump op after every test but the last.
+ */
+#define KVIEW_BC_TEST	(2 * sizeof(struct inet_diag_bc_op))
+#define KVIEW_BC_JUMP	sizeof(struct inet_diag_bc_op)
+#define KVIEW_BC_OPS	(2 * KVIEW_PORTS_MAX * 3)
+
 struct kview_request {
 	struct nlmsghdr		nlh;
 	struct inet_diag_req_v2	req;
+	struct nlattr		bc_attr;	/* INET_DIAG_REQ_BYTECODE */
+	struct inet_diag_bc_op	bc[KVIEW_BC_OPS];
+};
+
+/* The ports asked for, to tell the server side from the client side. */
+struct kview_ports {
+	const unsigned short	*port;
+	int			 n;
 };
 
 static int	diag_open(void);
-static int	diag_request(int, int, unsigned int);
-static int	diag_receive(int, unsigned int, unsigned short,
+static size_t	diag_filter(struct inet_diag_bc_op *, const unsigned short *,
+		    int);
+static int	diag_request(int, int, unsigned int,
+		    const struct inet_diag_bc_op *, size_t);
+static int	diag_receive(int, unsigned int, const struct kview_ports *,
 		    void (*)(const struct kview_socket *, void *), void *);
-static int	diag_message(const struct nlmsghdr *, unsigned short,
+static int	diag_message(const struct nlmsghdr *,
+		    const struct kview_ports *,
 		    void (*)(const struct kview_socket *, void *), void *);
+static int	diag_has_port(const struct kview_ports *, unsigned short);
 static void	diag_addr(struct sockaddr_storage *, int, const __be32 *,
 		    __be16, unsigned int);
 static int	counters_file(const char *, const char *,
@@ -70,23 +93,33 @@ kview_listen_queue(int listen_fd, unsigned int *queue, unsigned int *limit)
 }
 
 int
-kview_sockets(unsigned short port,
+kview_sockets_ports(const unsigned short *ports, int nports,
     void (*fn)(const struct kview_socket *, void *), void *arg)
 {
-	static const int families[] = { AF_INET, AF_INET6 };
-	unsigned int	 i;
-	int		 fd, n, total = 0, saved;
+	static const int	 families[] = { AF_INET, AF_INET6 };
+	struct inet_diag_bc_op	 bc[KVIEW_BC_OPS];
+	struct kview_ports	 want = { ports, nports };
+	size_t			 bclen;
+	unsigned int		 i;
+	int			 fd, n, total = 0, saved;
 
-	if (port == 0 || fn == NULL) {
+	if (ports == NULL || nports < 1 || nports > KVIEW_PORTS_MAX ||
+	    fn == NULL) {
 		errno = EINVAL;
 		return -1;
 	}
+	for (n = 0; n < nports; n++)
+		if (ports[n] == 0) {
+			errno = EINVAL;
+			return -1;
+		}
+	bclen = diag_filter(bc, ports, nports);
 	/* A fresh socket per call: an error mid-dump leaves nothing behind. */
 	if ((fd = diag_open()) == -1)
 		return -1;
 	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
-		if (diag_request(fd, families[i], i + 1) == -1 ||
-		    (n = diag_receive(fd, i + 1, port, fn, arg)) == -1) {
+		if (diag_request(fd, families[i], i + 1, bc, bclen) == -1 ||
+		    (n = diag_receive(fd, i + 1, &want, fn, arg)) == -1) {
 			saved = errno;
 			close(fd);
 			errno = saved;
@@ -117,23 +150,65 @@ diag_open(void)
 	return fd;
 }
 
+/*
+ * "sport = P or dport = P" for every port P, as bytecode the kernel runs
+ * on each socket (inet_diag_bc_run): an op jumps ahead by "yes" bytes when
+ * its test holds and by "no" bytes when not; landing exactly on the end
+ * accepts the socket, landing past it (4 bytes past, by convention)
+ * rejects it.  The kernel's audit accepts a "no" target only where the
+ * chain of "yes" jumps from the start also lands, so "yes" always goes to
+ * the next op: a test that holds falls onto a jump op whose "no" leaves
+ * for the end, and one that fails skips that jump to the next test.  The
+ * last test has no jump after it: its "yes" reaches the end, its "no"
+ * lands past it.  A test's operand op carries the port in "no".
+ */
+static size_t
+diag_filter(struct inet_diag_bc_op *bc, const unsigned short *ports,
+    int nports)
+{
+	size_t	ntests = 2 * (size_t)nports, len, i, k = 0;
+
+	len = ntests * KVIEW_BC_TEST + (ntests - 1) * KVIEW_BC_JUMP;
+	memset(bc, 0, len);
+	for (i = 0; i < ntests; i++) {
+		bc[k].code = i % 2 == 0 ? INET_DIAG_BC_S_EQ : INET_DIAG_BC_D_EQ;
+		bc[k].yes = KVIEW_BC_TEST;
+		bc[k].no = KVIEW_BC_TEST + KVIEW_BC_JUMP;
+		bc[k + 1].no = ports[i / 2];
+		k += 2;
+		if (i == ntests - 1)
+			break;
+		bc[k].code = INET_DIAG_BC_JMP;
+		bc[k].yes = KVIEW_BC_JUMP;
+		bc[k].no = len - k * sizeof(bc[0]);
+		k++;
+	}
+	return len;
+}
+
 static int
-diag_request(int fd, int family, unsigned int seq)
+diag_request(int fd, int family, unsigned int seq,
+    const struct inet_diag_bc_op *bc, size_t bclen)
 {
 	struct kview_request	r;
 	struct sockaddr_nl	kernel;
+	size_t			len;
 
 	memset(&kernel, 0, sizeof(kernel));
 	kernel.nl_family = AF_NETLINK;
 	memset(&r, 0, sizeof(r));
-	r.nlh.nlmsg_len = sizeof(r);
+	len = offsetof(struct kview_request, bc) + bclen;
+	r.nlh.nlmsg_len = len;
 	r.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	r.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	r.nlh.nlmsg_seq = seq;
 	r.req.sdiag_family = family;
 	r.req.sdiag_protocol = IPPROTO_TCP;
 	r.req.idiag_states = KVIEW_ALLSTATES;
-	if (sendto(fd, &r, sizeof(r), 0, (struct sockaddr *)&kernel,
+	r.bc_attr.nla_len = NLA_HDRLEN + bclen;
+	r.bc_attr.nla_type = INET_DIAG_REQ_BYTECODE;
+	memcpy(r.bc, bc, bclen);
+	if (sendto(fd, &r, len, 0, (struct sockaddr *)&kernel,
 	    sizeof(kernel)) == -1)
 		return -1;
 	return 0;
@@ -141,7 +216,7 @@ diag_request(int fd, int family, unsigned int seq)
 
 /* Reads datagrams until NLMSG_DONE; returns sockets matched or -1. */
 static int
-diag_receive(int fd, unsigned int seq, unsigned short port,
+diag_receive(int fd, unsigned int seq, const struct kview_ports *want,
     void (*fn)(const struct kview_socket *, void *), void *arg)
 {
 	union {
@@ -178,7 +253,7 @@ diag_receive(int fd, unsigned int seq, unsigned short port,
 		    h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_seq != seq)
 				continue;
-			if ((r = diag_message(h, port, fn, arg)) < 0)
+			if ((r = diag_message(h, want, fn, arg)) < 0)
 				return -1;
 			if (r == 2)
 				return count;
@@ -189,7 +264,7 @@ diag_receive(int fd, unsigned int seq, unsigned short port,
 
 /* One netlink message: -1 error, 0 skipped, 1 a matching socket, 2 done. */
 static int
-diag_message(const struct nlmsghdr *h, unsigned short port,
+diag_message(const struct nlmsghdr *h, const struct kview_ports *want,
     void (*fn)(const struct kview_socket *, void *), void *arg)
 {
 	const struct nlmsgerr		*e;
@@ -211,9 +286,10 @@ diag_message(const struct nlmsghdr *h, unsigned short port,
 		return 0;
 	d = NLMSG_DATA(h);
 	memset(&s, 0, sizeof(s));
-	if (ntohs(d->id.idiag_sport) == port)
+	/* The kernel chose already; this only tells the sides apart. */
+	if (diag_has_port(want, ntohs(d->id.idiag_sport)))
 		s.side = KV_SIDE_SERVER;
-	else if (ntohs(d->id.idiag_dport) == port)
+	else if (diag_has_port(want, ntohs(d->id.idiag_dport)))
 		s.side = KV_SIDE_CLIENT;
 	else
 		return 0;
@@ -226,6 +302,17 @@ diag_message(const struct nlmsghdr *h, unsigned short port,
 	s.wqueue = d->idiag_wqueue;
 	fn(&s, arg);
 	return 1;
+}
+
+static int
+diag_has_port(const struct kview_ports *want, unsigned short port)
+{
+	int	i;
+
+	for (i = 0; i < want->n; i++)
+		if (want->port[i] == port)
+			return 1;
+	return 0;
 }
 
 /* Address and port arrive in network order, as sockaddrs want them. */

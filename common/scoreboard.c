@@ -7,7 +7,7 @@
 
 static const char *const state_names[WORKER_NSTATES] = {
 	"empty", "starting", "accepting", "paused", "full", "throttled",
-	"exiting"
+	"exiting", "respawning"
 };
 
 struct scoreboard *
@@ -36,51 +36,61 @@ scoreboard_set_rate(struct scoreboard *sb, int per_second)
 	uint64_t interval = per_second > 0 ? 1000000000ULL / per_second : 0;
 
 	atomic_store(&sb->rate_interval_ns, interval);
+	atomic_store(&sb->rate_tolerance_ns, interval + SB_RATE_SLACK_NS);
 	atomic_store(&sb->rate_next_ns, 0);
 }
 
 /*
- * One accept per interval for the whole daemon, shared by all workers
- * without a lock: whoever moves "next allowed" forward owns the token.
+ * GCRA, the token bucket kept as one timestamp, shared by all workers
+ * without a lock.  Each accept moves the theoretical arrival time (TAT)
+ * one interval on from itself, or from now if it lies in the past; the
+ * accept is allowed while that leaves TAT at most the tolerance ahead of
+ * now.  So k accepts between times a and b move TAT by k intervals, from
+ * at least a to at most b + tolerance: k * interval <= b - a + tolerance.
+ * Whoever moves TAT owns the token.
  */
 int
 scoreboard_take_token(struct scoreboard *sb, uint64_t now_ns,
     uint64_t *retry_ns)
 {
-	uint64_t interval, next;
+	uint64_t interval, tolerance, tat, next;
 
 	interval = atomic_load_explicit(&sb->rate_interval_ns,
 	    memory_order_relaxed);
 	if (interval == 0)
 		return 1;
-	next = atomic_load_explicit(&sb->rate_next_ns, memory_order_relaxed);
+	tolerance = atomic_load_explicit(&sb->rate_tolerance_ns,
+	    memory_order_relaxed);
+	tat = atomic_load_explicit(&sb->rate_next_ns, memory_order_relaxed);
 	do {
-		if (next > now_ns) {
-			*retry_ns = next - now_ns;
+		next = (tat > now_ns ? tat : now_ns) + interval;
+		if (next - now_ns > tolerance) {
+			*retry_ns = next - now_ns - tolerance;
 			return 0;
 		}
 	} while (!atomic_compare_exchange_weak_explicit(&sb->rate_next_ns,
-	    &next, now_ns + interval, memory_order_relaxed,
-	    memory_order_relaxed));
+	    &tat, next, memory_order_relaxed, memory_order_relaxed));
 	return 1;
 }
 
 /*
  * An accept that found nothing gives its token back, unless the rate was
- * reset meanwhile (then there is nothing to give back).
+ * reset meanwhile (then there is nothing to give back).  TAT falling
+ * behind now is harmless: taking starts from now, so the bucket never
+ * holds more than the tolerance.
  */
 void
 scoreboard_return_token(struct scoreboard *sb)
 {
-	uint64_t interval, next;
+	uint64_t interval, tat;
 
 	interval = atomic_load_explicit(&sb->rate_interval_ns,
 	    memory_order_relaxed);
-	next = atomic_load_explicit(&sb->rate_next_ns, memory_order_relaxed);
+	tat = atomic_load_explicit(&sb->rate_next_ns, memory_order_relaxed);
 	do {
-		if (next < interval)
+		if (interval == 0 || tat < interval)
 			return;
 	} while (!atomic_compare_exchange_weak_explicit(&sb->rate_next_ns,
-	    &next, next - interval, memory_order_relaxed,
+	    &tat, tat - interval, memory_order_relaxed,
 	    memory_order_relaxed));
 }

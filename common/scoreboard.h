@@ -20,10 +20,18 @@ enum worker_state {
 	WORKER_FULL,		/* at max-connections */
 	WORKER_THROTTLED,	/* accept-rate or EMFILE backoff */
 	WORKER_EXITING,		/* draining before exit */
+	WORKER_RESPAWNING,	/* dead, waiting for its respawn timer: the
+				   master sets it */
 	WORKER_NSTATES
 };
 
 typedef _Atomic uint64_t	sb_counter;
+
+/*
+ * One entry per worker process: a retiring worker keeps its own while
+ * its slot's successor runs, so there are twice as many as slots.
+ */
+#define SB_WORKERS	(2 * CONF_WORKERS_MAX)
 
 struct sb_worker {
 	_Atomic int	pid;
@@ -41,18 +49,35 @@ struct sb_worker {
 	sb_counter	trace_dropped;	/* trace lines lost to a full channel */
 } __attribute__((aligned(128)));	/* no false sharing between workers */
 
+/*
+ * accept-rate tolerates lateness up to this much: a worker told to retry
+ * in 0.3 ms sleeps on a millisecond timer and wakes when the scheduler
+ * lets it, and the tokens that fell due meanwhile must still be there, or
+ * the daemon never reaches its rate.  The price is a burst: over any
+ * window of t seconds at most rate * t + 1 + rate * this accepts.
+ */
+#define SB_RATE_SLACK_NS	10000000ULL	/* 10 ms */
+
 struct scoreboard {
 	_Atomic int		trace;		/* someone listens to trace */
 	_Atomic uint64_t	rate_interval_ns; /* 1e9 / accept-rate; 0 off */
-	_Atomic uint64_t	rate_next_ns;	/* next accept allowed (GCRA) */
-	struct sb_worker	worker[CONF_WORKERS_MAX];
+	_Atomic uint64_t	rate_tolerance_ns; /* interval + slack */
+	_Atomic uint64_t	rate_next_ns;	/* GCRA's theoretical arrival
+						   time: "full" at or before
+						   now, 0 after a reset */
+	struct sb_worker	worker[SB_WORKERS];
 };
 
 /* Map the scoreboard before the first fork; NULL with errno on failure. */
 struct scoreboard	*scoreboard_map(void);
 const char		*scoreboard_state_name(enum worker_state);
 
-/* The whole daemon's accept-rate: take one token, or say when to retry. */
+/*
+ * The whole daemon's accept-rate: take one token, or say in how many ns
+ * one is due (1, or 0 with *retry_ns set).  A token taken for an accept
+ * that found nothing goes back.  Setting the rate, even to the same value,
+ * starts from a full burst.
+ */
 void	 scoreboard_set_rate(struct scoreboard *, int per_second);
 void	 scoreboard_return_token(struct scoreboard *);
 int	 scoreboard_take_token(struct scoreboard *, uint64_t now_ns,

@@ -2,6 +2,7 @@
  * acceptd: flags, configuration check, then the master takes over.
  */
 #include <err.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "acceptd.h"
 #include "log.h"
+#include "master.h"
 
 #ifndef ACCEPTD_CONF
 #define ACCEPTD_CONF	"/usr/local/etc/acceptd.conf"
@@ -19,7 +21,7 @@ extern char **environ;
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: acceptd [-dnv] [-f file]\n");
+	fprintf(stderr, "usage: acceptd [-dnVv] [-f file]\n");
 	exit(1);
 }
 
@@ -28,10 +30,12 @@ main(int argc, char *argv[])
 {
 	struct conf	 conf;
 	const char	*path = ACCEPTD_CONF;
+	char		 cwd[PATH_MAX], why[512], *abs = NULL;
+	int		 status;
 	int		 ch, foreground = 0, check = 0, verbose = 0;
 
-	setproctitle_init(argc, argv, environ);
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+	title_init(argc, argv, environ);
+	while ((ch = getopt(argc, argv, "df:nVv")) != -1) {
 		switch (ch) {
 		case 'd':
 			foreground = 1;
@@ -42,6 +46,9 @@ main(int argc, char *argv[])
 		case 'n':
 			check = 1;
 			break;
+		case 'V':
+			printf("acceptd %s\n", ACCEPTD_VERSION);
+			exit(0);
 		case 'v':
 			verbose = 1;
 			break;
@@ -62,6 +69,18 @@ main(int argc, char *argv[])
 		exit(0);
 	}
 	log_init(1, conf.log_level, "");
-	master_init(&conf, path, foreground, verbose);
-	return master_run();
+	/* daemon() moves to /: a reload must still find the file. */
+	if (path[0] != '/') {
+		if (getcwd(cwd, sizeof(cwd)) == NULL ||
+		    asprintf(&abs, "%s/%s", cwd, path) == -1)
+			err(1, "%s: making the path absolute", path);
+		path = abs;
+	}
+	master_init(&conf, path, verbose);
+	if (control_init(conf.control, why, sizeof(why)) == -1)
+		master_abort(why);
+	control_start(master_start(foreground));
+	status = master_run();
+	control_cleanup();
+	return status;
 }

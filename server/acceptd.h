@@ -15,107 +15,57 @@
 
 #include "channel.h"
 #include "conf.h"
+#include "ctlproto.h"	/* ACCEPTD_VERSION */
 #include "ev.h"
 #include "scoreboard.h"
 #include "sockaddr.h"
 
-#define ACCEPTD_VERSION	"0.1"
-#define WORKER_RBUF	(64 * 1024)	/* one read buffer per worker */
 #define WORKER_LISTEN_FD	3	/* where a worker finds its sockets */
 #define WORKER_CHANNEL_FD	4
-#define WORKER_REPLIES_MAX	32	/* answers held for a full channel */
-
-/* Connection flags. */
-#define CONN_EOF		0x01	/* the peer's FIN was read */
-#define CONN_CLOSE_AFTER	0x02	/* close once the output is sent */
-#define CONN_DELAYED		0x04	/* reply held for response-delay */
-#define CONN_HALF		0x08	/* our FIN sent, waiting for theirs */
-#define CONN_DONE		0x10	/* oneshot: request read, no more */
 
 /*
- * A connection costs this struct and nothing else while idle: input and
- * output buffers exist only while a request is partial or a reply unsent.
+ * A listening socket and who uses it (listen.c).  Retired: new
+ * connections go elsewhere; it closes when its last user lets go.
  */
-struct conn {
+struct listener {
 	int			 fd;
-	uint32_t		 id;
-	struct worker		*worker;
-	TAILQ_ENTRY(conn)	 lru;		/* oldest activity first */
-	TAILQ_ENTRY(conn)	 delayq;	/* while CONN_DELAYED */
-	uint64_t		 active_ms;	/* for idle-timeout */
-	uint64_t		 due_ms;	/* a delayed reply goes out */
-	uint64_t		 skip;		/* body bytes to discard */
-	char			*in;		/* partial request */
-	char			*out;		/* unsent reply */
-	uint32_t		 in_len;
-	uint32_t		 out_len;
-	uint32_t		 out_off;
-	uint8_t			 protocol;	/* enum protocol */
-	uint8_t			 flags;
-	union sockaddr_any	 peer;
-};
-
-TAILQ_HEAD(conn_list, conn);
-
-struct worker {
-	int			 id;
-	int			 lfd;
-	int			 chan;
-	int			 exclusive;	/* EV_EXCLUSIVE listener */
-	int			 listening;	/* listener is in the loop */
-	int			 stopping;
-	int			 accept_errno;	/* logged, until it clears */
-	unsigned long		 accept_errors;	/* since it was logged */
-	enum worker_state	 state;
-	struct settings		 set;		/* this worker's own settings */
-	unsigned int		 shutdown_timeout_ms;
-	struct ev_loop		*loop;
-	struct scoreboard	*sb;
-	struct sb_worker	*me;
-	uint32_t		 nconns;
-	uint32_t		 next_id;
-	struct conn_list	 conns;		/* by last activity */
-	struct conn_list	 delayed;	/* by due time */
-	struct ev_timer		 idle_timer;
-	struct ev_timer		 delay_timer;
-	struct ev_timer		 accept_timer;	/* end of a throttle */
-	struct ev_timer		 stop_timer;	/* shutdown-timeout */
-	struct chan_msg		 replies[WORKER_REPLIES_MAX];	/* unsent */
-	int			 nreplies;
-	char			 rbuf[WORKER_RBUF];
-	char			 wbuf[WORKER_RBUF];
+	int			 users;		/* slots and processes */
+	int			 per_slot;	/* accept reuseport's own */
+	int			 reuseport;	/* SO_REUSEPORT is set on it */
+	int			 in_group;	/* the kernel's reuseport group */
+	int			 retiring;
+	LIST_ENTRY(listener)	 entry;
 };
 
 /* listen.c */
-int	listen_open(const struct conf *, int reuseport, char *err, size_t);
-int	listen_probe(const struct conf *, char *err, size_t);
-int	listen_set_backlog(int fd, int backlog);
+struct listener	*listener_open(const struct conf *, int per_slot, char *err,
+		    size_t);
+int		 listen_probe(const struct conf *, char *err, size_t);
+void		 listener_hold(struct listener *);
+void		 listener_retire(struct listener *);
+void		 listener_release(struct listener *);
+void		 listener_set_backlog(int);
+void		 listener_queues(unsigned int *queue, unsigned int *limit);
+/* listen_linux.c, listen_bsd.c: keep NULL removes any steering */
+int		 listen_steer(int fd, const int *keep, int n);
+
+/* title.c */
+void	title_init(int argc, char **argv, char **envp);
+void	title_set(const char *, ...) __attribute__((format(printf, 1, 2)));
 
 /* worker.c */
-void	worker_main(int id, const struct conf *, const struct settings *,
-	    struct scoreboard *) __attribute__((noreturn));
-void	worker_update(struct worker *);
-void	worker_trace(struct worker *, const struct conn *, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
-
-#define WORKER_TRACE(w, c, ...) do {					\
-	if (atomic_load_explicit(&(w)->sb->trace, memory_order_relaxed)) \
-		worker_trace((w), (c), __VA_ARGS__);			\
-} while (0)
-
-/* conn.c */
-void	conn_open(struct worker *, int fd, const union sockaddr_any *);
-void	conn_free(struct conn *, const char *why);
-int	conn_shut(struct conn *, const char *why);
-void	conn_idle_expire(struct ev_loop *, struct ev_timer *, void *);
-void	conn_delay_expire(struct ev_loop *, struct ev_timer *, void *);
-void	conn_update_interest(struct conn *);
-int	conn_is_idle(const struct conn *);
-int	conn_in_close_wait(const struct conn *);
+void	worker_main(int slot, int sb, const struct conf *,
+	    const struct settings *, struct scoreboard *)
+	    __attribute__((noreturn));
 
 /* master.c */
-void	master_init(struct conf *, const char *path, int foreground,
-	    int verbose);
-int	master_run(void);
+void		 master_init(struct conf *, const char *path, int verbose);
+struct ev_loop	*master_start(int foreground);
+int		 master_run(void);
+
+/* control.c */
+int	control_init(const char *path, char *why, size_t);
+void	control_start(struct ev_loop *);
+void	control_cleanup(void);
 
 #endif

@@ -46,13 +46,30 @@ chan_recv(int fd, struct chan_msg *msg)
 {
 	ssize_t n;
 
+	/* MSG_TRUNC: n is the datagram's true size, so a long one shows. */
 	n = recv(fd, msg, sizeof(*msg) - 1, MSG_TRUNC);
 	if (n == 0)
 		return 0;
 	if (n == -1)
 		return -1;
-	if ((size_t)n < CHAN_HEADER || (size_t)n > sizeof(*msg) - 1 ||
-	    (size_t)n != CHAN_HEADER + msg->len || msg->type == 0 ||
+	return chan_decode(msg, (size_t)n, msg);
+}
+
+/*
+ * Nothing of buf is read before n is known to fit a message, so a caller
+ * may pass a datagram's true size even when only the start of it was kept.
+ * The bound is the payload's, not the struct's: its padding would let a
+ * length of up to 1003 through, and the NUL land past payload[].
+ */
+int
+chan_decode(const void *buf, size_t n, struct chan_msg *msg)
+{
+	if (n < CHAN_HEADER || n > CHAN_HEADER + CHAN_PAYLOAD_MAX) {
+		errno = EBADMSG;
+		return -1;
+	}
+	memmove(msg, buf, n);	/* buf may be msg itself */
+	if (n != CHAN_HEADER + msg->len || msg->type == 0 ||
 	    msg->type >= CHAN_NTYPES) {
 		errno = EBADMSG;
 		return -1;

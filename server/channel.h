@@ -38,6 +38,12 @@ int	chan_send(int fd, enum chan_type, uint32_t seq, const char *payload);
  * (EAGAIN: nothing now; EBADMSG: malformed, already discarded).
  */
 int	chan_recv(int fd, struct chan_msg *msg);
+/*
+ * Check one received datagram of n bytes and copy it into msg (buf may be
+ * msg), its payload NUL-terminated: 1, or -1 with errno EBADMSG when its
+ * size, length field or type is wrong.  chan_recv uses it on every message.
+ */
+int	chan_decode(const void *buf, size_t n, struct chan_msg *msg);
 const char	*chan_type_name(enum chan_type);
 
 #endif

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "acceptd.h"
 #include "http.h"
 #include "log.h"
+#include "worker.h"
 
 static void	conn_io(struct ev_loop *, int, int, void *);
 static int	conn_read(struct conn *);
@@ -22,6 +22,8 @@ static int	conn_flush(struct conn *);
 static int	conn_reply(struct conn *, const char *, size_t);
 static int	conn_peer_eof(struct conn *);
 static int	conn_error(struct conn *, const char *);
+static int	conn_is_idle(const struct conn *);
+static int	conn_in_close_wait(const struct conn *);
 
 void
 conn_open(struct worker *w, int fd, const union sockaddr_any *peer)
@@ -166,15 +168,26 @@ conn_hold(struct conn *c, const char *data, size_t len)
 	return 0;
 }
 
+/*
+ * Held replies are kept by due time, whatever response-delay was when
+ * each was held, so a shorter delay set later is not stuck behind one.
+ */
 static void
 conn_delay(struct conn *c)
 {
-	struct worker *w = c->worker;
+	struct worker	*w = c->worker;
+	struct conn	*before;
 
 	c->flags |= CONN_DELAYED;
 	c->due_ms = ev_now(w->loop) + w->set.response_delay_ms;
-	TAILQ_INSERT_TAIL(&w->delayed, c, delayq);
-	if (!ev_timer_armed(&w->delay_timer))
+	before = TAILQ_LAST(&w->delayed, conn_list);
+	while (before != NULL && before->due_ms > c->due_ms)
+		before = TAILQ_PREV(before, conn_list, delayq);
+	if (before == NULL)
+		TAILQ_INSERT_HEAD(&w->delayed, c, delayq);
+	else
+		TAILQ_INSERT_AFTER(&w->delayed, before, c, delayq);
+	if (TAILQ_FIRST(&w->delayed) == c)
 		ev_timer_start(w->loop, &w->delay_timer,
 		    w->set.response_delay_ms);
 }
@@ -188,6 +201,7 @@ conn_reply(struct conn *c, const char *data, size_t len)
 
 	if (len == 0)
 		return 0;
+	c->flags |= CONN_SERVED;
 	if (w->set.response_delay_ms > 0 || c->out_len > 0) {
 		if (conn_hold(c, data, len) == -1)
 			return -1;
@@ -220,7 +234,10 @@ conn_reply(struct conn *c, const char *data, size_t len)
 static int
 conn_settle(struct conn *c, const char *why)
 {
-	if ((c->flags & CONN_CLOSE_AFTER) && c->out_len == 0)
+	struct worker *w = c->worker;
+
+	if (c->out_len == 0 && ((c->flags & CONN_CLOSE_AFTER) ||
+	    (w->stopping && c->protocol == PROTO_HTTP && conn_is_idle(c))))
 		return conn_shut(c, why);
 	conn_update_interest(c);
 	return 0;
@@ -442,8 +459,8 @@ conn_delay_expire(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		ev_timer_start(loop, t, c->due_ms - now);
 }
 
-/* Between requests, nothing owed: safe to close when draining. */
-int
+/* Between requests, nothing owed. */
+static int
 conn_is_idle(const struct conn *c)
 {
 	return c->in == NULL && c->out_len == 0 && c->skip == 0 &&
@@ -451,7 +468,7 @@ conn_is_idle(const struct conn *c)
 }
 
 /* The kernel's word, not ours: with reading off we never see the FIN. */
-int
+static int
 conn_in_close_wait(const struct conn *c)
 {
 	struct tcp_info	ti;
@@ -460,4 +477,52 @@ conn_in_close_wait(const struct conn *c)
 	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
 		return 0;
 	return ti.tcpi_state == TCP_CLOSE_WAIT;
+}
+
+/* acceptctl drop: close-wait, idle or all; how many were closed. */
+int
+conn_drop(struct worker *w, const char *what)
+{
+	struct conn	*c, *next;
+	int		 n = 0, all = strcmp(what, "all") == 0;
+	int		 idle = strcmp(what, "idle") == 0;
+
+	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, lru);
+		if (all || (idle ? conn_is_idle(c) : conn_in_close_wait(c))) {
+			WORKER_TRACE(w, c, "drop");
+			conn_shut(c, "dropped");
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * The worker is retiring: an HTTP connection between requests that has
+ * been answered closes now, as any keep-alive may; every other one is
+ * served, the one whose first request is still on its way included, and
+ * closes after its reply (conn_settle), which says "Connection: close".
+ */
+void
+conn_drain(struct worker *w)
+{
+	struct conn *c, *next;
+
+	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, lru);
+		if (c->protocol != PROTO_HTTP)
+			continue;
+		if (conn_is_idle(c) && (c->flags & CONN_SERVED))
+			conn_shut(c, "shutting down");
+	}
+}
+
+void
+conn_close_all(struct worker *w, const char *why)
+{
+	struct conn *c;
+
+	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
+		conn_free(c, why);
 }

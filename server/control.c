@@ -14,9 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
-#define LIBBSD_OPENBSD_VIS	1	/* the OpenBSD flavour of vis(3) */
-#include <vis.h>
 
 #include "control.h"
 #include "json.h"
@@ -27,10 +26,10 @@
 #define CTL_REFUSED_MAX	256		/* refused clients not yet closed */
 #define CTL_REFUSED_MS	1000		/* how long one may take to read why */
 #define CTL_OUT_MAX	(1024 * 1024)	/* a reader this far behind is cut */
+#define CTL_STREAM_LOW	(64 * 1024)	/* a long answer is made this far ahead */
 #define CTL_ACK_MS	3000		/* workers answer within this */
 #define CTL_ARGS_MAX	8
 #define CTL_BACKOFF_MS	100		/* after EMFILE on accept */
-#define CTL_SHOWN	32		/* bytes of an unknown command echoed */
 
 static TAILQ_HEAD(, ctl_client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
 static int			 nclients, nrefused, ntracers;
@@ -47,6 +46,9 @@ static void	ctl_io(struct ev_loop *, int, int, void *);
 static void	ctl_close(struct ctl_client *);
 static void	ctl_process(struct ctl_client *);
 static void	ctl_run(struct ctl_client *, int, char **);
+static void	ctl_stream_fill(struct ctl_client *, int);
+static void	control_trace(const char *);
+static void	ctl_trace_action(const char *);
 
 /*
  * Create the socket before daemonizing, so a conflict is said on the
@@ -117,6 +119,7 @@ control_start(struct ev_loop *loop)
 {
 	ctl_loop = loop;
 	ctl_cmd_init();
+	proc_set_trace(control_trace);
 	ev_timer_init(&ctl_accept_timer, ctl_accept_again, NULL);
 	if (ev_set(loop, ctl_fd, EV_READ, ctl_accept, NULL) == -1)
 		fatal("poll control socket");
@@ -164,8 +167,9 @@ ctl_flush(struct ctl_client *c)
 			return;
 		}
 	}
-	ev_set(ctl_loop, c->fd, (c->wait == NULL && !c->closing ? EV_READ :
-	    0) | (c->out_len > 0 ? EV_WRITE : 0), ctl_io, c);
+	ev_set(ctl_loop, c->fd, (c->req == NULL && c->more == NULL &&
+	    !c->closing ? EV_READ : 0) |
+	    (c->out_len > 0 || c->more != NULL ? EV_WRITE : 0), ctl_io, c);
 }
 
 /* Queue bytes for a client; one too far behind is dropped, not waited on. */
@@ -234,6 +238,9 @@ ctl_done(struct ctl_client *c, const char *error)
 	else
 		ctl_printf(c, "ok\n");
 	ctl_flush(c);
+	if (c->action[0] != '\0' && error == NULL)
+		ctl_trace_action(c->action);
+	c->action[0] = '\0';
 }
 
 /* Commands build their body in a memstream, then hand it over at once. */
@@ -255,6 +262,39 @@ ctl_send_body(struct ctl_client *c, FILE *f, char **buf, size_t *len)
 	fclose(f);
 	ctl_write(c, *buf, *len);
 	free(*buf);
+}
+
+/*
+ * A long answer (sockets) is made piece by piece as the client reads it,
+ * so its length has no bound and the master holds little of it.  more()
+ * adds a piece and returns 1, or returns 0 once it has added the last;
+ * with stop set it only frees what it holds.  "ok" follows the last.
+ * Later (from the client's write event) the lines that came meanwhile
+ * run too; at first, ctl_process is still running them.
+ */
+static void
+ctl_stream_fill(struct ctl_client *c, int later)
+{
+	while (c->more != NULL && !c->dead &&
+	    c->out_len - c->out_off < CTL_STREAM_LOW) {
+		if (c->more(c, c->more_arg, 0) == 0) {
+			c->more = NULL;
+			ctl_done(c, NULL);
+			if (later && !c->dead)
+				ctl_process(c);
+			return;
+		}
+	}
+	ctl_flush(c);
+}
+
+void
+ctl_stream(struct ctl_client *c, int (*more)(struct ctl_client *, void *,
+    int), void *arg)
+{
+	c->more = more;
+	c->more_arg = arg;
+	ctl_stream_fill(c, 0);
 }
 
 /* Connections */
@@ -336,10 +376,10 @@ ctl_accept_again(struct ev_loop *loop, struct ev_timer *t, void *arg)
 static void
 ctl_close(struct ctl_client *c)
 {
-	if (c->wait != NULL) {
-		c->wait->client = NULL;	/* the workers' answers go nowhere */
-		c->wait = NULL;
-	}
+	if (c->req != NULL)		/* the workers' answers go nowhere */
+		proc_req_forget(c->req);
+	if (c->more != NULL)
+		c->more(c, c->more_arg, 1);
 	if (c->trace && --ntracers == 0)
 		atomic_store(&master.sb->trace, 0);
 	if (c->refused != NULL) {
@@ -361,9 +401,11 @@ ctl_io(struct ev_loop *loop, int fd, int events, void *arg)
 	ssize_t			 n;
 
 	(void)loop;
-	if (events & EV_WRITE)
+	if (events & EV_WRITE) {
 		ctl_flush(c);
-	else {
+		if (c->more != NULL && !c->dead)
+			ctl_stream_fill(c, 1);
+	} else {
 		n = recv(fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
 		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
 			c->dead = 1;
@@ -380,7 +422,7 @@ ctl_io(struct ev_loop *loop, int fd, int events, void *arg)
 static void
 ctl_process(struct ctl_client *c)
 {
-	char	*nl, *argv[CTL_ARGS_MAX + 1], *p, *line;
+	char	*nl, *argv[CTL_ARGS_MAX + 1];
 	size_t	 used;
 	int	 argc;
 
@@ -390,37 +432,22 @@ ctl_process(struct ctl_client *c)
 		ctl_flush(c);
 		return;
 	}
-	while (c->wait == NULL && !c->trace && !c->closing && !c->dead &&
+	while (c->req == NULL && c->more == NULL && !c->trace &&
+	    !c->closing && !c->dead &&
 	    (nl = memchr(c->in, '\n', c->in_len)) != NULL) {
 		*nl = '\0';
 		used = nl - c->in + 1;
-		line = c->in;
 		if (c->discarding) {
 			c->discarding = 0;
 			ctl_done(c, "line too long (the limit is 4096 bytes)");
-		} else {
-			if (nl > c->in && nl[-1] == '\r')
-				nl[-1] = '\0';
-			c->json = 0;
-			argc = 0;
-			while ((p = strsep(&line, " \t")) != NULL) {
-				if (*p == '\0')
-					continue;
-				if (argc == 0 && !c->json &&
-				    strcmp(p, "-j") == 0) {
-					c->json = 1;
-					continue;
-				}
-				if (argc == CTL_ARGS_MAX)
-					break;
-				argv[argc++] = p;
-			}
-			argv[argc] = NULL;
-			if (argc > 0)
-				ctl_run(c, argc, argv);
-			else
-				ctl_done(c, "empty command; try \"help\"");
-		}
+		} else if ((argc = ctlproto_split(c->in, argv, CTL_ARGS_MAX,
+		    &c->json)) > 0)
+			ctl_run(c, argc, argv);
+		else if (argc == 0)
+			ctl_done(c, "empty command; try \"help\"");
+		else
+			ctl_done(c, "too many words (a command takes at most "
+			    "7 arguments)");
 		memmove(c->in, c->in + used, c->in_len - used);
 		c->in_len -= used;
 	}
@@ -437,18 +464,10 @@ static const struct ctl_handler *
 ctl_lookup(const char *word, const struct ctlproto_cmd **cmd, char *why,
     size_t len)
 {
-	size_t	i, n = strlen(word);
-	char	list[256], shown[4 * CTL_SHOWN + 1];
+	size_t i;
 
-	if ((*cmd = ctlproto_find(word)) == NULL) {
-		ctlproto_names(list, sizeof(list));
-		/* Junk is shown escaped, and only its start. */
-		strvisx(shown, word, n < CTL_SHOWN ? n : CTL_SHOWN,
-		    VIS_SAFE | VIS_OCTAL);
-		snprintf(why, len, "unknown command \"%s\"; valid commands "
-		    "are %s", shown, list);
+	if ((*cmd = ctlproto_lookup(word, why, len)) == NULL)
 		return NULL;
-	}
 	for (i = 0; i < ctl_nhandlers; i++)
 		if (strcmp((*cmd)->name, ctl_handlers[i].name) == 0)
 			return &ctl_handlers[i];
@@ -457,12 +476,34 @@ ctl_lookup(const char *word, const struct ctlproto_cmd **cmd, char *why,
 	return NULL;
 }
 
+/* The commands that change the daemon are traced once they took effect. */
+static void
+ctl_note_action(struct ctl_client *c, int argc, char **argv)
+{
+	static const char *const actions[] = { "pause", "resume", "set",
+	    "scale", "drop", "reload", "stop" };
+	size_t	i;
+	int	j;
+
+	c->action[0] = '\0';
+	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (strcmp(argv[0], actions[i]) == 0)
+			break;
+	if (i == sizeof(actions) / sizeof(actions[0]))
+		return;
+	for (j = 0; j < argc; j++) {
+		if (j > 0)
+			strlcat(c->action, " ", sizeof(c->action));
+		strlcat(c->action, argv[j], sizeof(c->action));
+	}
+}
+
 static void
 ctl_run(struct ctl_client *c, int argc, char **argv)
 {
 	const struct ctl_handler	*h;
 	const struct ctlproto_cmd	*cmd;
-	char				 why[512];
+	char				 why[CTLPROTO_WHY_MAX];
 
 	if ((h = ctl_lookup(argv[0], &cmd, why, sizeof(why))) == NULL) {
 		ctl_done(c, why);
@@ -474,173 +515,54 @@ ctl_run(struct ctl_client *c, int argc, char **argv)
 		return;
 	}
 	argv[0] = (char *)cmd->name;	/* a prefix becomes the name */
+	ctl_note_action(c, argc, argv);
 	h->run(c, argc, argv);
 }
 
 /* Waiting for the workers */
 
-static LIST_HEAD(, ctl_wait)	waits = LIST_HEAD_INITIALIZER(waits);
-
-static void	ctl_wait_timeout(struct ev_loop *, struct ev_timer *, void *);
-
-struct ctl_wait *
-ctl_wait_new(struct ctl_client *c, enum chan_type type)
-{
-	struct ctl_wait *w;
-
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		ctl_done(c, "out of memory");
-		return NULL;
-	}
-	w->client = c;
-	w->type = type;
-	ev_timer_init(&w->timer, ctl_wait_timeout, w);
-	LIST_INSERT_HEAD(&waits, w, entry);
-	return w;
-}
-
 static void
-ctl_wait_fail(struct ctl_wait *w, const char *fmt, int id, const char *text)
+ctl_req_done(struct proc_req *req, void *arg)
 {
-	char msg[256];
+	struct ctl_client *c = arg;
 
-	w->failed++;
-	snprintf(msg, sizeof(msg), fmt, id, text);
-	if (w->error[0] != '\0')
-		strlcat(w->error, "; ", sizeof(w->error));
-	strlcat(w->error, msg, sizeof(w->error));
-}
-
-/* The worker owes an answer to message seq; seq 0: its "ready". */
-void
-ctl_wait_expect(struct ctl_wait *w, struct slot *s, uint32_t seq)
-{
-	w->seq[s->id] = seq;
-	w->waiting[s->id] = 1;
-	w->pending++;
-}
-
-/* A message went to the worker (seq), or could not (0): wait or fail. */
-void
-ctl_wait_sent(struct slot *s, uint32_t seq, void *wait)
-{
-	struct ctl_wait *w = wait;
-
-	if (seq == 0)
-		ctl_wait_fail(w, "worker %d %s", s->id,
-		    "could not be told (see the log)");
+	c->req = NULL;
+	if (c->answer != NULL)
+		c->answer(c, req);
 	else
-		ctl_wait_expect(w, s, seq);
-}
-
-void
-ctl_wait_send(struct ctl_wait *w, struct slot *s, const char *payload)
-{
-	ctl_wait_sent(s, master_send(s, w->type, payload), w);
-}
-
-/*
- * Answer the client.  When the answer comes later than the command (from
- * a worker's message or the timer), also go on with the lines the client
- * sent meanwhile; inside the command, ctl_process is still running.
- */
-static void
-ctl_wait_finish(struct ctl_wait *w, int later)
-{
-	struct ctl_client	*c = w->client;
-
-	ev_timer_stop(ctl_loop, &w->timer);
-	LIST_REMOVE(w, entry);
-	if (c != NULL) {
-		c->wait = NULL;
-		if (w->type == CHAN_DROP && w->failed == 0)
-			ctl_printf(c, c->json ? "{\"dropped\":%lld}\n" :
-			    "dropped %lld\n", w->total);
-		ctl_done(c, w->failed ? w->error : NULL);
-	}
-	free(w);
-	if (c == NULL || !later)
-		return;
-	if (!c->dead)
+		ctl_done(c, proc_req_error(req));
+	if (!c->dead)		/* the lines sent meanwhile */
 		ctl_process(c);
 	if (c->dead)
 		ctl_close(c);
 }
 
-/* Every worker named has been asked (or failed): answer now or later. */
+/*
+ * A request whose answer goes to c once every worker named has answered;
+ * answer() writes it (NULL: "ok" or the error).  NULL if out of memory,
+ * and c has been told.
+ */
+struct proc_req *
+ctl_req_new(struct ctl_client *c,
+    void (*answer)(struct ctl_client *, struct proc_req *))
+{
+	struct proc_req *req;
+
+	if ((req = proc_req_new(ctl_req_done, c)) == NULL) {
+		ctl_done(c, "out of memory");
+		return NULL;
+	}
+	c->answer = answer;
+	return req;
+}
+
+/* Every message is sent: stop reading c's lines until the answer. */
 void
-ctl_wait_arm(struct ctl_wait *w)
+ctl_req_wait(struct ctl_client *c, struct proc_req *req)
 {
-	if (w->pending == 0) {
-		ctl_wait_finish(w, 0);
-		return;
-	}
-	w->client->wait = w;
-	ctl_flush(w->client);	/* stop reading until answered */
-	ev_timer_start(ctl_loop, &w->timer, CTL_ACK_MS);
-}
-
-static void
-ctl_wait_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
-{
-	struct ctl_wait	*w = arg;
-	int		 i;
-
-	(void)loop;
-	(void)t;
-	for (i = 0; i < CONF_WORKERS_MAX; i++)
-		if (w->waiting[i])
-			ctl_wait_fail(w, "worker %d %s", i,
-			    "did not answer in time");
-	ctl_wait_finish(w, 1);
-}
-
-static void
-ctl_wait_answer(struct slot *s, uint32_t seq, int ok, const char *text)
-{
-	struct ctl_wait	*w, *next;
-
-	for (w = LIST_FIRST(&waits); w != NULL; w = next) {
-		next = LIST_NEXT(w, entry);
-		if (!w->waiting[s->id] || w->seq[s->id] != seq)
-			continue;
-		w->waiting[s->id] = 0;
-		w->pending--;
-		if (!ok)
-			ctl_wait_fail(w, "worker %d: %.200s", s->id, text);
-		else if (w->type == CHAN_DROP)
-			w->total += strtoll(text, NULL, 10);
-		if (w->pending == 0)
-			ctl_wait_finish(w, 1);
-	}
-}
-
-void
-control_worker_gone(struct slot *s)
-{
-	struct ctl_wait	*w, *next;
-
-	for (w = LIST_FIRST(&waits); w != NULL; w = next) {
-		next = LIST_NEXT(w, entry);
-		if (!w->waiting[s->id])
-			continue;
-		if (w->seq[s->id] == 0 && s->retiring && s->wanted)
-			continue;	/* its successor will say "ready" */
-		w->waiting[s->id] = 0;
-		w->pending--;
-		/*
-		 * A worker told to stop has done what it was asked; one that
-		 * owed "ready" (seq 0) or any other answer has not.
-		 */
-		if (w->seq[s->id] == 0)
-			ctl_wait_fail(w, "worker %d %s", s->id,
-			    "exited before it was ready");
-		else if (w->type != CHAN_STOP)
-			ctl_wait_fail(w, "worker %d %s", s->id,
-			    "exited before answering");
-		if (w->pending == 0)
-			ctl_wait_finish(w, 1);
-	}
+	c->req = req;
+	ctl_flush(c);
+	proc_req_start(req, CTL_ACK_MS);
 }
 
 /* From now on the client gets every trace line; tracing costs only then. */
@@ -652,39 +574,53 @@ ctl_trace_start(struct ctl_client *c)
 		atomic_store(&master.sb->trace, 1);
 }
 
-/* Trace lines from the workers, fanned out to whoever listens. */
+/* One trace line as a JSON object; -1 if it is not one. */
+static int
+ctl_trace_json(FILE *f, const char *line)
+{
+	char	t[32], worker[16], conn[16], peer[64], event[32];
+	char	rest[CHAN_PAYLOAD_MAX];
+
+	rest[0] = '\0';
+	if (sscanf(line, "%31s %15s %15s %63s %31s %999[^\n]", t, worker,
+	    conn, peer, event, rest) < 5 || t[strspn(t, "0123456789.")] != '\0')
+		return -1;
+	if (strcmp(worker, "-") == 0)
+		fprintf(f, "{\"time\":%s,\"source\":\"control\"", t);
+	else if (worker[strspn(worker, "0123456789")] == '\0' &&
+	    conn[strspn(conn, "0123456789")] == '\0')
+		fprintf(f, "{\"time\":%s,\"source\":\"worker %s\",\"worker\":%s,"
+		    "\"conn\":%s,\"peer\":", t, worker, worker, conn);
+	else
+		return -1;
+	if (strcmp(worker, "-") != 0)
+		json_string(f, peer);
+	fprintf(f, ",\"event\":");
+	json_string(f, event);
+	fprintf(f, ",\"detail\":");
+	json_string(f, rest);
+	fprintf(f, "}\n");
+	return 0;
+}
+
+/* Trace lines from the workers and the control socket, to whoever listens. */
 static void
-ctl_trace_line(const char *line)
+control_trace(const char *line)
 {
 	struct ctl_client	*c, *next;
-	char			 t[32], peer[64], event[32];
-	char			 rest[CHAN_PAYLOAD_MAX];
 	char			*buf = NULL;
 	size_t			 len;
-	int			 worker, n;
-	unsigned int		 conn;
 	FILE			*f;
 
 	for (c = TAILQ_FIRST(&clients); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (!c->trace)
 			continue;
-		if (!c->json) {
+		if (!c->json)
 			ctl_printf(c, "%s\n", line);
-		} else {
-			rest[0] = '\0';
-			n = sscanf(line, "%31s %d %u %63s %31s %999[^\n]", t,
-			    &worker, &conn, peer, event, rest);
-			if (n < 5 || (f = ctl_body(&buf, &len)) == NULL)
-				continue;
-			fprintf(f, "{\"time\":%s,\"worker\":%d,\"conn\":%u,"
-			    "\"peer\":", t, worker, conn);
-			json_string(f, peer);
-			fprintf(f, ",\"event\":");
-			json_string(f, event);
-			fprintf(f, ",\"detail\":");
-			json_string(f, rest);
-			fprintf(f, "}\n");
+		else if ((f = ctl_body(&buf, &len)) != NULL) {
+			if (ctl_trace_json(f, line) == -1)
+				len = 0;
 			ctl_send_body(c, f, &buf, &len);
 		}
 		ctl_flush(c);
@@ -694,38 +630,20 @@ ctl_trace_line(const char *line)
 }
 
 /*
- * What the workers send the master, all of it for the control side:
- * answers to commands and trace lines.
+ * A control action that took effect is a trace event of its own, worker,
+ * connection and peer "-", event "control", the command as detail.
  */
-void
-control_channel(struct ev_loop *loop, int fd, int events, void *arg)
+static void
+ctl_trace_action(const char *action)
 {
-	struct slot	*s = arg;
-	struct chan_msg	 m;
-	int		 r;
+	struct timespec	ts;
+	char		line[CTL_LINE_MAX + 64];
 
-	(void)events;
-	while ((r = chan_recv(fd, &m)) == 1 || (r == -1 && errno == EBADMSG)) {
-		if (r == -1) {
-			log_warnx("worker %d sent a malformed message", s->id);
-			continue;
-		}
-		switch (m.type) {
-		case CHAN_TRACE:
-			ctl_trace_line(m.payload);
-			break;
-		case CHAN_ACK:
-		case CHAN_NAK:
-			if (m.type == CHAN_NAK && m.seq != 0)
-				log_debug("worker %d: %s", s->id, m.payload);
-			ctl_wait_answer(s, m.seq, m.type == CHAN_ACK,
-			    m.payload);
-			break;
-		default:
-			log_warnx("worker %d sent an unexpected %s message",
-			    s->id, chan_type_name(m.type));
-		}
-	}
-	if (r == 0)
-		ev_set(loop, fd, 0, NULL, NULL);	/* reaped on SIGCHLD */
+	if (ntracers == 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(line, sizeof(line), "%lld.%06ld - - - control %s",
+	    (long long)ts.tv_sec, ts.tv_nsec / 1000, action);
+	control_trace(line);
 }
+

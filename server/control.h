@@ -1,6 +1,6 @@
 /*
  * Between the control socket (control.c: clients, lines, waiting for the
- * workers) and its commands (control_cmd.c).
+ * workers' answers through proc.c) and its commands (control_cmd.c).
  */
 #ifndef CONTROL_H
 #define CONTROL_H
@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "ctlproto.h"
 #include "ev.h"
+#include "proc.h"
 
 #define CTL_LINE_MAX	4096
 
@@ -31,22 +32,13 @@ struct ctl_client {
 	size_t			 out_cap;
 	size_t			 out_len;
 	size_t			 out_off;
-	struct ctl_wait		*wait;		/* answer held for workers */
+	struct proc_req		*req;		/* answer held for workers */
+	void			(*answer)(struct ctl_client *,
+				    struct proc_req *);
+	char			 action[256];	/* traced once done */
+	int			(*more)(struct ctl_client *, void *, int);
+	void			*more_arg;	/* a long answer's state */
 	TAILQ_ENTRY(ctl_client)	 entry;
-};
-
-/* A command that answers only once the workers it named have. */
-struct ctl_wait {
-	struct ctl_client	*client;
-	enum chan_type		 type;
-	int			 pending;
-	int			 failed;
-	long long		 total;		/* drop: connections closed */
-	char			 error[256];
-	uint32_t		 seq[CONF_WORKERS_MAX];	/* 0: "ready" */
-	uint8_t			 waiting[CONF_WORKERS_MAX];
-	struct ev_timer		 timer;
-	LIST_ENTRY(ctl_wait)	 entry;
 };
 
 /* What runs each command of common/ctlproto.c but acceptctl's own. */
@@ -65,14 +57,13 @@ void	ctl_done(struct ctl_client *, const char *error);
 FILE	*ctl_body(char **, size_t *);
 void	ctl_send_body(struct ctl_client *, FILE *, char **, size_t *);
 void	ctl_trace_start(struct ctl_client *);
+void	ctl_stream(struct ctl_client *, int (*)(struct ctl_client *, void *,
+	    int), void *);
 
 /* control.c: commands that answer once the workers have */
-struct slot;
-struct ctl_wait	*ctl_wait_new(struct ctl_client *, enum chan_type);
-void		 ctl_wait_send(struct ctl_wait *, struct slot *, const char *);
-void		 ctl_wait_sent(struct slot *, uint32_t seq, void *wait);
-void		 ctl_wait_expect(struct ctl_wait *, struct slot *, uint32_t);
-void		 ctl_wait_arm(struct ctl_wait *);
+struct proc_req	*ctl_req_new(struct ctl_client *,
+		    void (*answer)(struct ctl_client *, struct proc_req *));
+void		 ctl_req_wait(struct ctl_client *, struct proc_req *);
 
 /* control_cmd.c */
 void	ctl_cmd_init(void);

@@ -60,8 +60,8 @@ ctl_cmd_init(void)
 	kview_counters(&counters_at_start);
 }
 
-/* A worker number given by the user: running, and below "workers". */
-static struct slot *
+/* A worker number given by the user, below "workers"; -1: told why. */
+static int
 ctl_worker_arg(struct ctl_client *c, const char *arg)
 {
 	const char	*errstr;
@@ -73,47 +73,73 @@ ctl_worker_arg(struct ctl_client *c, const char *arg)
 		snprintf(why, sizeof(why), "no worker \"%.32s\" (workers are "
 		    "0..%d)", arg, master.conf.workers - 1);
 		ctl_done(c, why);
-		return NULL;
+		return -1;
 	}
-	return &master.slot[id];
-}
-
-/* The accept queue as the kernel has it: one listener, or one per worker. */
-static void
-ctl_listen_queue(unsigned int *queue, unsigned int *limit)
-{
-	unsigned int	q, l;
-	int		i;
-
-	*queue = *limit = 0;
-	if (master.listen_fd != -1) {
-		kview_listen_queue(master.listen_fd, queue, limit);
-		return;
-	}
-	for (i = 0; i < CONF_WORKERS_MAX; i++) {
-		if (master.slot[i].listen_fd == -1 ||
-		    kview_listen_queue(master.slot[i].listen_fd, &q, &l) == -1)
-			continue;
-		*queue += q;
-		*limit += l;
-	}
-}
-
-static int
-ctl_listed(const struct slot *s)
-{
-	return s->wanted || s->pid != 0;
+	return id;
 }
 
 /* The kernel's count of the worker going to sleep; 0 where unknown. */
 static unsigned long long
-ctl_sleeps(const struct slot *s)
+ctl_sleeps(pid_t pid)
 {
 	unsigned long long n;
 
-	if (s->pid == 0 || kview_process_sleeps(s->pid, &n) == -1)
+	if (pid == 0 || kview_process_sleeps(pid, &n) == -1)
 		return 0;
 	return n;
+}
+
+/* What a slot shows: its process's entry, or an empty one. */
+static struct sb_worker *
+ctl_sb(int i)
+{
+	static struct sb_worker none;
+
+	return i < 0 ? &none : &master.sb->worker[i];
+}
+
+static pid_t
+ctl_pid(int slot)
+{
+	struct proc *p = proc_of_slot(slot);
+
+	return p == NULL ? 0 : p->pid;
+}
+
+static void
+ctl_retiring_json(FILE *f)
+{
+	struct proc	*p;
+	int		 first = 1;
+
+	fprintf(f, ",\"retiring\":[");
+	TAILQ_FOREACH(p, &procs, entry) {
+		if (!p->retiring)
+			continue;
+		fprintf(f, "%s{\"id\":%d,\"pid\":%d,\"state\":\"%s\","
+		    "\"connections\":%llu,\"accepted\":%llu}",
+		    first ? "" : ",", p->slot, (int)p->pid,
+		    scoreboard_state_name(atomic_load(&ctl_sb(p->sb)->state)),
+		    (unsigned long long)sb_get(&ctl_sb(p->sb)->active),
+		    (unsigned long long)sb_get(&ctl_sb(p->sb)->accepts));
+		first = 0;
+	}
+	fprintf(f, "]");
+}
+
+static void
+ctl_retiring_text(FILE *f)
+{
+	struct proc *p;
+
+	TAILQ_FOREACH(p, &procs, entry)
+		if (p->retiring)
+			fprintf(f, "retiring: worker %d pid %d, %llu "
+			    "connections, %llu accepted\n", p->slot,
+			    (int)p->pid,
+			    (unsigned long long)sb_get(&ctl_sb(p->sb)->active),
+			    (unsigned long long)sb_get(
+			    &ctl_sb(p->sb)->accepts));
 }
 
 static void
@@ -124,32 +150,32 @@ ctl_status_json(FILE *f, int all)
 	unsigned int		 q, l;
 	int			 i, first = 1;
 
-	ctl_listen_queue(&q, &l);
+	listener_queues(&q, &l);
 	fprintf(f, "{\"master\":{\"pid\":%d,\"uptime_s\":%llu,\"stopping\":%s,"
 	    "\"generation\":%u},\"listen\":{\"address\":", (int)getpid(),
 	    (unsigned long long)(ev_clock_ms() - master.started_ms) / 1000,
-	    master.stopping ? "true" : "false", master.seq);
+	    master.stopping ? "true" : "false", proc_generation());
 	json_string(f, master.conf.listen);
 	fprintf(f, ",\"accept\":\"%s\",\"queue\":%u,\"backlog\":%u},"
 	    "\"workers\":[", conf_accept_name(master.conf.accept), q, l);
 	for (i = 0; i < CONF_WORKERS_MAX; i++) {
 		s = &master.slot[i];
-		if (!ctl_listed(s))
+		if (!s->wanted)
 			continue;
-		w = &master.sb->worker[i];
+		w = ctl_sb(s->sb);
 		fprintf(f, "%s{\"id\":%d,\"pid\":%d,\"state\":\"%s\","
 		    "\"connections\":%llu,\"accepted\":%llu,\"wakeups\":%llu,"
 		    "\"empty_accepts\":%llu,\"sleeps\":%llu",
-		    first ? "" : ",", i, (int)s->pid,
+		    first ? "" : ",", i, (int)ctl_pid(i),
 		    scoreboard_state_name(atomic_load(&w->state)),
 		    (unsigned long long)sb_get(&w->active),
 		    (unsigned long long)sb_get(&w->accepts),
 		    (unsigned long long)sb_get(&w->wakeups),
 		    (unsigned long long)sb_get(&w->empty_accepts),
-		    ctl_sleeps(s));
+		    ctl_sleeps(ctl_pid(i)));
 		first = 0;
-		if (master.listen_fd == -1) {	/* reuseport: its own queue */
-			if (kview_listen_queue(s->listen_fd, &q, &l) == -1)
+		if (s->listener != NULL) {	/* reuseport: its own queue */
+			if (kview_listen_queue(s->listener->fd, &q, &l) == -1)
 				q = 0;
 			fprintf(f, ",\"queue\":%u", q);
 		}
@@ -174,7 +200,9 @@ ctl_status_json(FILE *f, int all)
 			    conf_protocol_name(s->set.protocol));
 		fprintf(f, "}");
 	}
-	fprintf(f, "]}\n");
+	fprintf(f, "]");
+	ctl_retiring_json(f);
+	fprintf(f, "}\n");
 }
 
 static void
@@ -185,7 +213,7 @@ ctl_status_text(FILE *f, int all)
 	unsigned int		 q, l;
 	int			 i;
 
-	ctl_listen_queue(&q, &l);
+	listener_queues(&q, &l);
 	fprintf(f, "master pid %d, up %llus%s; listening on %s (%s), "
 	    "accept queue %u of %u\n", (int)getpid(),
 	    (unsigned long long)(ev_clock_ms() - master.started_ms) / 1000,
@@ -199,16 +227,17 @@ ctl_status_text(FILE *f, int all)
 	fprintf(f, "\n");
 	for (i = 0; i < CONF_WORKERS_MAX; i++) {
 		s = &master.slot[i];
-		if (!ctl_listed(s))
+		if (!s->wanted)
 			continue;
-		w = &master.sb->worker[i];
+		w = ctl_sb(s->sb);
 		fprintf(f, "%-6d %-7d %-10s %6llu %9llu %9llu %7llu %9llu", i,
-		    (int)s->pid, scoreboard_state_name(atomic_load(&w->state)),
+		    (int)ctl_pid(i),
+		    scoreboard_state_name(atomic_load(&w->state)),
 		    (unsigned long long)sb_get(&w->active),
 		    (unsigned long long)sb_get(&w->accepts),
 		    (unsigned long long)sb_get(&w->wakeups),
 		    (unsigned long long)sb_get(&w->empty_accepts),
-		    ctl_sleeps(s));
+		    ctl_sleeps(ctl_pid(i)));
 		if (all)
 			fprintf(f, " %9llu %7llu %7llu %11llu %11llu",
 			    (unsigned long long)sb_get(&w->closed),
@@ -218,6 +247,7 @@ ctl_status_text(FILE *f, int all)
 			    (unsigned long long)sb_get(&w->bytes_out));
 		fprintf(f, "\n");
 	}
+	ctl_retiring_text(f);
 }
 
 static void
@@ -259,16 +289,16 @@ cmd_workers(struct ctl_client *c, int argc, char **argv)
 static void
 cmd_pause(struct ctl_client *c, int argc, char **argv)
 {
-	struct ctl_wait	*w;
-	struct slot	*only = NULL;
+	struct proc_req	*req;
+	int		 only = -1;
 
-	if (argc == 2 && (only = ctl_worker_arg(c, argv[1])) == NULL)
+	if (argc == 2 && (only = ctl_worker_arg(c, argv[1])) == -1)
 		return;
-	if ((w = ctl_wait_new(c, CHAN_SET)) == NULL)
+	if ((req = ctl_req_new(c, NULL)) == NULL)
 		return;
 	master_setting("paused", strcmp(argv[0], "pause") == 0 ? "yes" : "no",
-	    only, ctl_wait_sent, w);
-	ctl_wait_arm(w);
+	    only, req);
+	ctl_req_wait(c, req);
 }
 
 static void
@@ -290,8 +320,8 @@ static void
 cmd_set(struct ctl_client *c, int argc, char **argv)
 {
 	struct settings	 check = master.conf.set;
-	struct ctl_wait	*w;
-	struct slot	*only = NULL;
+	struct proc_req	*req;
+	int		 only = -1;
 	char		 why[512], names[256];
 
 	if (!conf_is_runtime(argv[1])) {
@@ -312,13 +342,13 @@ cmd_set(struct ctl_client *c, int argc, char **argv)
 			    "leave out the worker");
 			return;
 		}
-		if ((only = ctl_worker_arg(c, argv[3])) == NULL)
+		if ((only = ctl_worker_arg(c, argv[3])) == -1)
 			return;
 	}
-	if ((w = ctl_wait_new(c, CHAN_SET)) == NULL)
+	if ((req = ctl_req_new(c, NULL)) == NULL)
 		return;
-	master_setting(argv[1], argv[2], only, ctl_wait_sent, w);
-	ctl_wait_arm(w);
+	master_setting(argv[1], argv[2], only, req);
+	ctl_req_wait(c, req);
 }
 
 static void
@@ -363,43 +393,91 @@ cmd_config(struct ctl_client *c, int argc, char **argv)
 	ctl_done(c, NULL);
 }
 
+/*
+ * sockets: one kernel dump, counted at once and kept (the sockets on our
+ * ports only: the kernel filters), then written out as the client reads.
+ */
 struct ctl_sockets {
-	FILE		*conns;
-	int		 json;
-	int		 n;
-	unsigned int	 server[KV_NSTATES];
-	unsigned int	 client[KV_NSTATES];
+	struct kview_socket	*rows;
+	size_t			 n;
+	size_t			 cap;
+	size_t			 next;		/* the next row to write */
+	int			 json;
+	int			 failed;
+	unsigned int		 server[KV_NSTATES];
+	unsigned int		 client[KV_NSTATES];
 };
 
 static void
-ctl_socket_one(const struct kview_socket *k, void *arg)
+ctl_socket_keep(const struct kview_socket *k, void *arg)
 {
 	struct ctl_sockets	*cs = arg;
-	char			 local[SOCKADDR_STRLEN], peer[SOCKADDR_STRLEN];
-	const char		*side = k->side ? "client" : "server";
+	struct kview_socket	*rows;
+	size_t			 cap;
 
-	if (k->state <= 0 || k->state >= KV_NSTATES)
+	if (k->state <= 0 || k->state >= KV_NSTATES || cs->failed)
 		return;
+	if (cs->n == cs->cap) {
+		cap = cs->cap ? cs->cap * 2 : 256;
+		if ((rows = reallocarray(cs->rows, cap, sizeof(*rows))) ==
+		    NULL) {
+			cs->failed = 1;
+			return;
+		}
+		cs->rows = rows;
+		cs->cap = cap;
+	}
+	cs->rows[cs->n++] = *k;
 	(k->side ? cs->client : cs->server)[k->state]++;
+}
+
+static void
+ctl_socket_row(struct ctl_client *c, const struct ctl_sockets *cs,
+    const struct kview_socket *k)
+{
+	char		 local[SOCKADDR_STRLEN], peer[SOCKADDR_STRLEN];
+	const char	*side = k->side ? "client" : "server";
+
 	sockaddr_format((const union sockaddr_any *)&k->local, local,
 	    sizeof(local));
 	sockaddr_format((const union sockaddr_any *)&k->peer, peer,
 	    sizeof(peer));
 	if (cs->json)
-		fprintf(cs->conns, "%s{\"side\":\"%s\",\"state\":\"%s\","
+		ctl_printf(c, "%s{\"side\":\"%s\",\"state\":\"%s\","
 		    "\"recv_q\":%u,\"send_q\":%u,\"local\":\"%s\","
-		    "\"peer\":\"%s\"}", cs->n ? "," : "", side,
+		    "\"peer\":\"%s\"}", k == cs->rows ? "" : ",", side,
 		    kview_state_name(k->state), k->rqueue, k->wqueue, local,
 		    peer);
 	else
-		fprintf(cs->conns, "%-6s %-12s %7u %7u  %-22s %s\n", side,
+		ctl_printf(c, "%-6s %-12s %7u %7u  %-22s %s\n", side,
 		    kview_state_name(k->state), k->rqueue, k->wqueue, local,
 		    peer);
-	cs->n++;
+}
+
+#define CTL_SOCKET_ROWS	256	/* written at a time */
+
+static int
+ctl_sockets_more(struct ctl_client *c, void *arg, int stop)
+{
+	struct ctl_sockets	*cs = arg;
+	size_t			 end;
+
+	if (!stop) {
+		end = cs->next + CTL_SOCKET_ROWS;
+		for (; cs->next < cs->n && cs->next < end; cs->next++)
+			ctl_socket_row(c, cs, &cs->rows[cs->next]);
+		if (cs->next < cs->n)
+			return 1;
+		if (cs->json)
+			ctl_printf(c, "]}\n");
+	}
+	free(cs->rows);
+	free(cs);
+	return 0;
 }
 
 static void
-ctl_state_counts(FILE *f, const unsigned int *count, int json)
+ctl_state_counts(struct ctl_client *c, const unsigned int *count, int json)
 {
 	int i, first = 1;
 
@@ -407,71 +485,60 @@ ctl_state_counts(FILE *f, const unsigned int *count, int json)
 		if (count[i] == 0)
 			continue;
 		if (json)
-			fprintf(f, "%s\"%s\":%u", first ? "" : ",",
+			ctl_printf(c, "%s\"%s\":%u", first ? "" : ",",
 			    kview_state_name(i), count[i]);
 		else
-			fprintf(f, "%s%s %u", first ? "" : ", ",
+			ctl_printf(c, "%s%s %u", first ? "" : ", ",
 			    kview_state_name(i), count[i]);
 		first = 0;
 	}
 	if (first && !json)
-		fprintf(f, "none");
+		ctl_printf(c, "none");
 }
 
 static void
 cmd_sockets(struct ctl_client *c, int argc, char **argv)
 {
-	struct ctl_sockets	 cs;
-	char			*buf, *cbuf = NULL, why[256];
-	size_t			 len, clen;
+	struct ctl_sockets	*cs;
+	char			 why[256];
 	unsigned int		 q, l, port;
-	FILE			*f;
 
 	(void)argc;
 	(void)argv;
-	memset(&cs, 0, sizeof(cs));
-	cs.json = c->json;
-	if ((cs.conns = open_memstream(&cbuf, &clen)) == NULL) {
+	if ((cs = calloc(1, sizeof(*cs))) == NULL) {
 		ctl_done(c, "out of memory");
 		return;
 	}
+	cs->json = c->json;
 	port = sockaddr_port(
 	    (const union sockaddr_any *)&master.conf.listen_addr);
-	if (kview_sockets(port, ctl_socket_one, &cs) == -1) {
-		fclose(cs.conns);
-		free(cbuf);
-		snprintf(why, sizeof(why), "socket list: %s", strerror(errno));
+	if (kview_sockets(port, ctl_socket_keep, cs) == -1 || cs->failed) {
+		snprintf(why, sizeof(why), "socket list: %s", cs->failed ?
+		    "out of memory" : strerror(errno));
+		free(cs->rows);
+		free(cs);
 		ctl_done(c, why);
 		return;
 	}
-	fclose(cs.conns);
-	if ((f = ctl_body(&buf, &len)) == NULL) {
-		free(cbuf);
-		ctl_done(c, "out of memory");
-		return;
-	}
-	ctl_listen_queue(&q, &l);
+	listener_queues(&q, &l);
 	if (c->json) {
-		fprintf(f, "{\"listen\":{\"address\":");
-		json_string(f, master.conf.listen);
-		fprintf(f, ",\"queue\":%u,\"backlog\":%u},\"states\":{", q, l);
-		ctl_state_counts(f, cs.server, 1);
-		fprintf(f, "},\"client_states\":{");
-		ctl_state_counts(f, cs.client, 1);
-		fprintf(f, "},\"connections\":[%s]}\n", cbuf);
+		ctl_printf(c, "{\"listen\":{\"address\":\"%s\",\"queue\":%u,"
+		    "\"backlog\":%u},\"states\":{", master.conf.listen, q, l);
+		ctl_state_counts(c, cs->server, 1);
+		ctl_printf(c, "},\"client_states\":{");
+		ctl_state_counts(c, cs->client, 1);
+		ctl_printf(c, "},\"connections\":[");
 	} else {
-		fprintf(f, "listen %s: accept queue %u of %u\n",
+		ctl_printf(c, "listen %s: accept queue %u of %u\n",
 		    master.conf.listen, q, l);
-		fprintf(f, "server side: ");
-		ctl_state_counts(f, cs.server, 0);
-		fprintf(f, "\nclient side: ");
-		ctl_state_counts(f, cs.client, 0);
-		fprintf(f, "\n%-6s %-12s %7s %7s  %-22s %s\n%s", "side",
-		    "state", "recv-q", "send-q", "local", "peer", cbuf);
+		ctl_printf(c, "server side: ");
+		ctl_state_counts(c, cs->server, 0);
+		ctl_printf(c, "\nclient side: ");
+		ctl_state_counts(c, cs->client, 0);
+		ctl_printf(c, "\n%-6s %-12s %7s %7s  %-22s %s\n", "side",
+		    "state", "recv-q", "send-q", "local", "peer");
 	}
-	free(cbuf);
-	ctl_send_body(c, f, &buf, &len);
-	ctl_done(c, NULL);
+	ctl_stream(c, ctl_sockets_more, cs);
 }
 
 static void
@@ -534,11 +601,10 @@ cmd_trace(struct ctl_client *c, int argc, char **argv)
 static void
 cmd_scale(struct ctl_client *c, int argc, char **argv)
 {
-	struct ctl_wait	*w;
-	struct slot	*s;
+	struct proc_req	*req;
 	const char	*errstr;
 	char		 why[128];
-	int		 n, i, ran[CONF_WORKERS_MAX], wanted[CONF_WORKERS_MAX];
+	int		 n;
 
 	(void)argc;
 	n = strtonum(argv[1], 1, CONF_WORKERS_MAX, &errstr);
@@ -552,33 +618,27 @@ cmd_scale(struct ctl_client *c, int argc, char **argv)
 		ctl_done(c, "acceptd is stopping; scale refused");
 		return;
 	}
-	if ((w = ctl_wait_new(c, CHAN_STOP)) == NULL)
+	/* New workers owe "ready", retired ones the answer to STOP. */
+	if ((req = ctl_req_new(c, NULL)) == NULL)
 		return;
-	for (i = 0; i < CONF_WORKERS_MAX; i++) {
-		ran[i] = master.slot[i].pid != 0;
-		wanted[i] = master.slot[i].wanted;
-	}
-	master_scale(n);
-	for (i = 0; i < CONF_WORKERS_MAX; i++) {
-		s = &master.slot[i];
-		/*
-		 * New ones owe "ready" (so does one still draining that is
-		 * wanted again: it is replaced once it exits); retired ones
-		 * the answer to their STOP: they stopped accepting.
-		 */
-		if ((!ran[i] && s->pid != 0) || (s->wanted && s->retiring))
-			ctl_wait_expect(w, s, 0);	/* "ready" */
-		else if (wanted[i] && !s->wanted && s->stop_seq != 0)
-			ctl_wait_expect(w, s, s->stop_seq);
-	}
-	ctl_wait_arm(w);
+	master_scale(n, req);
+	ctl_req_wait(c, req);
+}
+
+static void
+ctl_drop_answer(struct ctl_client *c, struct proc_req *req)
+{
+	if (proc_req_error(req) == NULL)
+		ctl_printf(c, c->json ? "{\"dropped\":%lld}\n" :
+		    "dropped %lld\n", proc_req_total(req));
+	ctl_done(c, proc_req_error(req));
 }
 
 static void
 cmd_drop(struct ctl_client *c, int argc, char **argv)
 {
-	struct ctl_wait	*w;
-	int		 i;
+	struct proc_req	*req;
+	struct proc	*p;
 
 	(void)argc;
 	if (strcmp(argv[1], "close-wait") != 0 &&
@@ -586,22 +646,31 @@ cmd_drop(struct ctl_client *c, int argc, char **argv)
 		ctl_done(c, "usage: drop close-wait|idle|all");
 		return;
 	}
-	if ((w = ctl_wait_new(c, CHAN_DROP)) == NULL)
+	if ((req = ctl_req_new(c, ctl_drop_answer)) == NULL)
 		return;
-	for (i = 0; i < CONF_WORKERS_MAX; i++)
-		if (master.slot[i].pid != 0)
-			ctl_wait_send(w, &master.slot[i], argv[1]);
-	ctl_wait_arm(w);
+	TAILQ_FOREACH(p, &procs, entry)
+		proc_req_send(req, p, CHAN_DROP, argv[1]);
+	ctl_req_wait(c, req);
 }
 
+/* The answer comes once every worker has applied what changed. */
 static void
 cmd_reload(struct ctl_client *c, int argc, char **argv)
 {
-	char why[512];
+	struct proc_req	*req;
+	char		 why[512];
 
 	(void)argc;
 	(void)argv;
-	ctl_done(c, master_reload(why, sizeof(why)) == -1 ? why : NULL);
+	if ((req = ctl_req_new(c, NULL)) == NULL)
+		return;
+	if (master_reload(why, sizeof(why), req) == -1) {
+		proc_req_forget(req);
+		proc_req_start(req, 0);
+		ctl_done(c, why);
+		return;
+	}
+	ctl_req_wait(c, req);
 }
 
 static void

@@ -1,16 +1,55 @@
 /*
  * Listening sockets: one shared by every worker, or one per worker slot
  * with SO_REUSEPORT, each with its own accept queue.
+ *
+ * A socket that must go (a slot scaled away, an accept-kind switch) would
+ * reset the connections queued on it when closed, and a reuseport socket
+ * keeps receiving new ones until then.  So it is first retired: the
+ * group's selector (listen_steer, per OS) sends new connections only to
+ * the sockets that stay, a worker drains what reached the retired one,
+ * and the master closes it when its last user is gone.  The master is
+ * always the last to close, so it knows the group's order: the kernel
+ * appends a socket at listen() and fills the hole a closed one leaves
+ * with the last.
  */
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "acceptd.h"
+#include "kview.h"
+#include "log.h"
+
+/* Every slot's socket, and one for each draining worker, and a shared. */
+#define GROUP_MAX	(CONF_WORKERS_MAX + SB_WORKERS + 1)
+
+static LIST_HEAD(, listener)	 listeners = LIST_HEAD_INITIALIZER(listeners);
+static struct listener		*group[GROUP_MAX];	/* kernel order */
+static int			 ngroup;
+
+static void	listen_steer_group(void);
+
+/* What to do about a failed bind, said after the error. */
+static const char *
+listen_remedy(int error, const struct conf *conf)
+{
+	unsigned int port = sockaddr_port(
+	    (const union sockaddr_any *)&conf->listen_addr);
+
+	if (error == EADDRINUSE)
+		return " (another acceptd or another server has it)";
+	if (error == EACCES && port < 1024)
+		return " (ports below 1024 need privilege: use a port of 1024 "
+		    "or more, give acceptd CAP_NET_BIND_SERVICE, or start it "
+		    "as root with \"user\" to drop to)";
+	return "";
+}
 
 static int
 listen_socket(const struct conf *conf, int reuseport, char *err, size_t len)
@@ -37,28 +76,76 @@ listen_socket(const struct conf *conf, int reuseport, char *err, size_t len)
 	if (bind(fd, (const struct sockaddr *)&conf->listen_addr,
 	    conf->listen_len) == -1) {
 		snprintf(err, len, "cannot listen on %s: %s%s", conf->listen,
-		    strerror(errno), errno == EADDRINUSE ?
-		    " (another acceptd or another server has it)" : "");
+		    strerror(errno), listen_remedy(errno, conf));
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
-int
-listen_open(const struct conf *conf, int reuseport, char *err, size_t len)
+/*
+ * A shared socket opened while reuseport sockets are bound, or one that
+ * reuseport sockets are about to join, needs SO_REUSEPORT too; the kernel
+ * then makes the group around it, first in order.
+ */
+static void
+listen_join_shared(void)
 {
-	int fd;
+	struct listener *l;
 
+	if (ngroup > 0)
+		return;
+	LIST_FOREACH(l, &listeners, entry)
+		if (l->reuseport && !l->in_group) {
+			l->in_group = 1;
+			group[ngroup++] = l;
+		}
+}
+
+/*
+ * A listening socket for one slot (per_slot: accept reuseport) or for all
+ * workers.  NULL with the reason in err.
+ */
+struct listener *
+listener_open(const struct conf *conf, int per_slot, char *err, size_t len)
+{
+	struct listener	*l;
+	int		 fd, on = 1, reuseport = per_slot;
+
+	if (!LIST_EMPTY(&listeners))	/* beside sockets that go later */
+		reuseport = 1;
+	if (reuseport)
+		LIST_FOREACH(l, &listeners, entry)
+			if (!l->reuseport && setsockopt(l->fd, SOL_SOCKET,
+			    SO_REUSEPORT, &on, sizeof(on)) == 0)
+				l->reuseport = 1;
+	if (reuseport && ngroup >= GROUP_MAX - 1) {
+		snprintf(err, len, "%s: %d listening sockets already share the "
+		    "port; no more until draining workers finish", conf->listen,
+		    ngroup);
+		return NULL;
+	}
 	if ((fd = listen_socket(conf, reuseport, err, len)) == -1)
-		return -1;
-	if (listen(fd, conf->backlog) == -1) {
+		return NULL;
+	if ((l = calloc(1, sizeof(*l))) == NULL ||
+	    listen(fd, conf->backlog) == -1) {
 		snprintf(err, len, "listen on %s: %s", conf->listen,
 		    strerror(errno));
+		free(l);
 		close(fd);
-		return -1;
+		return NULL;
 	}
-	return fd;
+	l->fd = fd;
+	l->per_slot = per_slot;
+	l->reuseport = reuseport;
+	if (reuseport) {
+		listen_join_shared();
+		l->in_group = 1;
+		group[ngroup++] = l;
+	}
+	LIST_INSERT_HEAD(&listeners, l, entry);
+	listen_steer_group();
+	return l;
 }
 
 /*
@@ -77,8 +164,128 @@ listen_probe(const struct conf *conf, char *err, size_t len)
 	return 0;
 }
 
-int
-listen_set_backlog(int fd, int backlog)
+void
+listener_hold(struct listener *l)
 {
-	return listen(fd, backlog);
+	l->users++;
+}
+
+/* New connections go to the other sockets from now on. */
+void
+listener_retire(struct listener *l)
+{
+	if (l->retiring)
+		return;
+	l->retiring = 1;
+	listen_steer_group();
+}
+
+/*
+ * Before l leaves the group, steer by indices that name the same sockets
+ * before and after: not l's, and not the last, which the kernel moves
+ * into l's place.  (If only the last stays, the old program serves the
+ * moment in between.)
+ */
+static void
+listen_steer_around(int i)
+{
+	int	keep[GROUP_MAX];
+	int	j, n = 0;
+
+	for (j = 0; j < ngroup; j++)
+		if (j != i && j != ngroup - 1 && !group[j]->retiring)
+			keep[n++] = j;
+	if (n > 0 && listen_steer(group[0]->fd, keep, n) == -1)
+		log_warn("steering new connections away from retired sockets");
+}
+
+static void
+listen_leave_group(struct listener *l)
+{
+	int i;
+
+	for (i = 0; i < ngroup; i++)
+		if (group[i] == l) {
+			listen_steer_around(i);
+			group[i] = group[--ngroup];
+			break;
+		}
+}
+
+/*
+ * The last user is gone: close it, saying what a close would reset.  A
+ * child forked a moment ago holds every descriptor until its closefrom,
+ * so close alone may leave the socket in the group for a while; shutdown
+ * takes it out now, where the group's order says it is gone.
+ */
+void
+listener_release(struct listener *l)
+{
+	unsigned int	queue, limit;
+	int		off = 0;
+
+	if (--l->users > 0)
+		return;
+	if (kview_listen_queue(l->fd, &queue, &limit) == 0 && queue > 0)
+		log_warnx("closing a listening socket with %u connections "
+		    "queued: the kernel resets them", queue);
+	if (l->in_group)
+		listen_leave_group(l);
+	shutdown(l->fd, SHUT_RDWR);
+	close(l->fd);
+	LIST_REMOVE(l, entry);
+	free(l);
+	/* Alone again: the port is ours only, as a plain bind makes it. */
+	if ((l = LIST_FIRST(&listeners)) != NULL &&
+	    LIST_NEXT(l, entry) == NULL && !l->per_slot && l->reuseport) {
+		setsockopt(l->fd, SOL_SOCKET, SO_REUSEPORT, &off, sizeof(off));
+		l->reuseport = 0;
+	}
+	listen_steer_group();
+}
+
+/* The group's members that stay get every new connection. */
+static void
+listen_steer_group(void)
+{
+	int	keep[GROUP_MAX];
+	int	i, n = 0, retiring = 0;
+
+	for (i = 0; i < ngroup; i++) {
+		if (group[i]->retiring)
+			retiring++;
+		else
+			keep[n++] = i;
+	}
+	if (ngroup == 0)
+		return;
+	if (listen_steer(group[0]->fd, retiring > 0 && n > 0 ? keep : NULL,
+	    n) == -1)
+		log_warn("steering new connections away from retired sockets");
+}
+
+void
+listener_set_backlog(int backlog)
+{
+	struct listener *l;
+
+	LIST_FOREACH(l, &listeners, entry)
+		if (listen(l->fd, backlog) == -1)
+			log_warn("backlog %d", backlog);
+}
+
+/* Every listener's queue, added up: what waits for accept() now. */
+void
+listener_queues(unsigned int *queue, unsigned int *limit)
+{
+	struct listener	*l;
+	unsigned int	 q, lim;
+
+	*queue = *limit = 0;
+	LIST_FOREACH(l, &listeners, entry)
+		if (kview_listen_queue(l->fd, &q, &lim) == 0) {
+			*queue += q;
+			if (!l->retiring)
+				*limit += lim;
+		}
 }

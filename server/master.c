@@ -1,5 +1,6 @@
 /*
- * The master: owns the listening sockets, forks and respawns workers,
+ * The master: owns the slots and the listening sockets they use, decides
+ * when workers start, retire and respawn (proc.c runs the processes),
  * reloads, stops.  It never touches a client connection.  Signal handlers
  * only set flags and wake the loop through a pipe.
  */
@@ -34,7 +35,8 @@ struct master			 master;
 static volatile sig_atomic_t	 got_hup, got_term, got_chld;
 static int			 signal_fd = -1;
 
-static void	master_spawn(struct slot *);
+static struct proc	*master_spawn(struct slot *);
+static void		 master_exited(struct proc *, int);
 
 static void
 master_signal(int sig)
@@ -133,9 +135,12 @@ master_log_level(struct conf *conf)
 		conf->log_level = LOGLEVEL_DEBUG;
 }
 
-/* Everything that can fail on the user's terminal happens here. */
+/*
+ * Everything that can fail on the user's terminal happens here and in
+ * master_start; acceptd.c creates the control socket between the two.
+ */
 void
-master_init(struct conf *conf, const char *path, int foreground, int verbose)
+master_init(struct conf *conf, const char *path, int verbose)
 {
 	char	why[512];
 	pid_t	other;
@@ -147,7 +152,6 @@ master_init(struct conf *conf, const char *path, int foreground, int verbose)
 	master.conf = *conf;
 	master.path = path;
 	master.started_ms = ev_clock_ms();
-	master.listen_fd = -1;
 	master_runtime_dir(conf);
 	master.pidfh = pidfile_open(conf->pidfile, 0644, &other);
 	if (master.pidfh == NULL) {
@@ -159,13 +163,14 @@ master_init(struct conf *conf, const char *path, int foreground, int verbose)
 	if (conf->accept == ACCEPT_REUSEPORT) {
 		if (listen_probe(conf, why, sizeof(why)) == -1)
 			goto fail;
-	} else if ((master.listen_fd = listen_open(conf, 0, why,
-	    sizeof(why))) == -1)
+	} else if ((master.shared = listener_open(conf, 0, why,
+	    sizeof(why))) == NULL)
 		goto fail;
+	else
+		listener_hold(master.shared);
 	for (i = 0; i < CONF_WORKERS_MAX; i++) {
 		master.slot[i].id = i;
-		master.slot[i].chan = -1;
-		master.slot[i].listen_fd = -1;
+		master.slot[i].sb = -1;
 		master.slot[i].set = conf->set;
 	}
 	if ((master.sb = scoreboard_map()) == NULL) {
@@ -173,38 +178,52 @@ master_init(struct conf *conf, const char *path, int foreground, int verbose)
 		goto fail;
 	}
 	scoreboard_set_rate(master.sb, conf->set.accept_rate);
-	if (control_init(conf->control, why, sizeof(why)) == -1)
-		goto fail;
-	master_signals_init();
-	if (!foreground && daemon(0, 0) == -1)
-		err(1, "daemon");
-	log_init(foreground, conf->log_level, "");
-	pidfile_write(master.pidfh);
 	return;
 fail:
+	master_abort(why);
+}
+
+void
+master_abort(const char *why)
+{
 	pidfile_remove(master.pidfh);
 	errx(1, "%s", why);
 }
 
-/*
- * In the child: keep the listener and the channel as fds 3 and 4, close
- * everything else the master holds, and become the worker.
- */
-static void
-master_become_worker(struct slot *s, int lfd, int chan)
-{
-	int top, l, c;
 
-	log_closelog();
-	top = (lfd > chan ? lfd : chan) + 1;
-	if ((l = fcntl(lfd, F_DUPFD, top)) == -1 ||
-	    (c = fcntl(chan, F_DUPFD, top)) == -1 ||
-	    dup2(l, WORKER_LISTEN_FD) == -1 ||
-	    dup2(c, WORKER_CHANNEL_FD) == -1)
-		fatal("worker %d: arranging descriptors", s->id);
-	closefrom(WORKER_CHANNEL_FD + 1);
+/* Scoreboard entries: one per worker process, its own from fork to exit. */
+static int
+master_sb_alloc(void)
+{
+	int i;
+
+	for (i = 0; i < SB_WORKERS; i++)
+		if (!master.sb_used[i]) {
+			master.sb_used[i] = 1;
+			memset(&master.sb->worker[i], 0,
+			    sizeof(master.sb->worker[i]));
+			return i;
+		}
+	return -1;
+}
+
+static void
+master_sb_free(int i)
+{
+	if (i < 0)
+		return;
+	atomic_store(&master.sb->worker[i].state, WORKER_EMPTY);
+	atomic_store(&master.sb->worker[i].pid, 0);
+	master.sb_used[i] = 0;
+}
+
+/* In the child, with the listener and channel as fds 3 and 4. */
+static void
+master_child(int slot, int sb)
+{
 	master_drop_privileges(master.conf.user);
-	worker_main(s->id, &master.conf, &s->set, master.sb);
+	worker_main(slot, sb, &master.conf, &master.slot[slot].set,
+	    master.sb);
 }
 
 static void
@@ -216,58 +235,51 @@ master_respawn_due(struct ev_loop *loop, struct ev_timer *t, void *arg)
 }
 
 static void
-master_spawn(struct slot *s)
+master_respawn_later(struct slot *s, unsigned int ms)
 {
-	char	why[512];
-	int	fds[2], lfd = master.listen_fd;
-	pid_t	pid;
-
-	if (master.conf.accept == ACCEPT_REUSEPORT) {
-		if (s->listen_fd == -1 && (s->listen_fd = listen_open(
-		    &master.conf, 1, why, sizeof(why))) == -1) {
-			log_warnx("worker %d: %s", s->id, why);
-			ev_timer_start(master.loop, &s->respawn,
-			    RESPAWN_MAX_MS);
-			return;
-		}
-		lfd = s->listen_fd;
+	if (s->sb != -1) {
+		atomic_store(&master.sb->worker[s->sb].state,
+		    WORKER_RESPAWNING);
+		atomic_store(&master.sb->worker[s->sb].pid, 0);
 	}
-	if (chan_pair(fds) == -1) {
-		log_warn("worker %d: channel", s->id);
-		ev_timer_start(master.loop, &s->respawn, RESPAWN_MAX_MS);
-		return;
-	}
-	atomic_store(&master.sb->worker[s->id].state, WORKER_STARTING);
-	atomic_store(&master.sb->worker[s->id].active, 0);
-	switch (pid = fork()) {
-	case -1:
-		log_warn("worker %d: fork", s->id);
-		close(fds[0]);
-		close(fds[1]);
-		ev_timer_start(master.loop, &s->respawn, RESPAWN_MAX_MS);
-		return;
-	case 0:
-		master_become_worker(s, lfd, fds[1]);
-	}
-	close(fds[1]);
-	s->pid = pid;
-	s->chan = fds[0];
-	s->started_ms = ev_clock_ms();
-	atomic_store(&master.sb->worker[s->id].pid, pid);
-	if (ev_set(master.loop, s->chan, EV_READ, control_channel, s) == -1)
-		fatal("poll channel of worker %d", s->id);
-	log_debug("worker %d started as pid %d", s->id, (int)pid);
+	ev_timer_start(master.loop, &s->respawn, ms);
 }
 
-/* A slot nobody runs in any more: its reuseport queue must go too. */
-static void
-master_slot_release(struct slot *s)
+/* Start the slot's worker on its socket; NULL (retried later) if not. */
+static struct proc *
+master_spawn(struct slot *s)
 {
-	atomic_store(&master.sb->worker[s->id].state, WORKER_EMPTY);
-	if (s->listen_fd != -1) {
-		close(s->listen_fd);
-		s->listen_fd = -1;
+	struct listener	*l;
+	struct proc	*p;
+	char		 why[512];
+
+	if (s->sb == -1 && (s->sb = master_sb_alloc()) == -1) {
+		log_warnx("worker %d: all %d scoreboard entries are held by "
+		    "draining workers", s->id, SB_WORKERS);
+		master_respawn_later(s, RESPAWN_MAX_MS);
+		return NULL;
 	}
+	if (s->listener == NULL && master.shared == NULL) {
+		if ((s->listener = listener_open(&master.conf, 1, why,
+		    sizeof(why))) == NULL) {
+			log_warnx("worker %d: %s", s->id, why);
+			master_respawn_later(s, RESPAWN_MAX_MS);
+			return NULL;
+		}
+		listener_hold(s->listener);
+	}
+	l = s->listener != NULL ? s->listener : master.shared;
+	atomic_store(&master.sb->worker[s->sb].state, WORKER_STARTING);
+	atomic_store(&master.sb->worker[s->sb].active, 0);
+	if ((p = proc_spawn(s->id, s->sb, l, l->fd, master_child)) == NULL) {
+		log_warn("worker %d: fork", s->id);
+		master_respawn_later(s, RESPAWN_MAX_MS);
+		return NULL;
+	}
+	listener_hold(l);
+	atomic_store(&master.sb->worker[s->sb].pid, p->pid);
+	log_debug("worker %d started as pid %d", s->id, (int)p->pid);
+	return p;
 }
 
 static void
@@ -281,36 +293,43 @@ master_describe_exit(int status, char *buf, size_t len)
 		    WEXITSTATUS(status));
 }
 
-/* Worker pid is gone: respawn it, with growing delays if it keeps dying. */
+/*
+ * STOP carries the shutdown-timeout to drain for, as it is now, and
+ * "linger" when the worker's socket is retired with it: it takes what is
+ * still on the way to that socket before it lets go.  The process keeps
+ * its scoreboard entry; its slot gets a new one for a successor.
+ */
 static void
-master_worker_exited(struct slot *s, pid_t pid, int status)
+master_retire(struct proc *p, struct proc_req *req)
 {
-	char		how[96];
-	uint64_t	lived = ev_clock_ms() - s->started_ms;
+	char payload[48];
+
+	p->retiring = 1;
+	if (master.slot[p->slot].sb == p->sb)
+		master.slot[p->slot].sb = -1;
+	snprintf(payload, sizeof(payload), "%u%s",
+	    master.conf.shutdown_timeout_ms,
+	    p->listener->retiring && !master.stopping ? " linger" : "");
+	proc_req_send(req, p, CHAN_STOP, payload);
+}
+
+/* A process is gone: a retired one is done; a slot's own is respawned. */
+static void
+master_exited(struct proc *p, int status)
+{
+	struct slot	*s = &master.slot[p->slot];
+	char		 how[96];
+	uint64_t	 lived = ev_clock_ms() - p->started_ms;
+	int		 failed;
 
 	master_describe_exit(status, how, sizeof(how));
-	if (s->chan != -1) {
-		ev_set(master.loop, s->chan, 0, NULL, NULL);
-		close(s->chan);
-		s->chan = -1;
-	}
-	s->pid = 0;
-	control_worker_gone(s);
-	atomic_store(&master.sb->worker[s->id].pid, 0);
-	if (s->retiring && s->wanted && !master.stopping) {
-		/* Retired by scale, then wanted again: replace it. */
-		s->retiring = 0;
-		log_info("worker %d (pid %d) drained; starting its successor",
-		    s->id, (int)pid);
-		master_spawn(s);
-		return;
-	}
-	s->retiring = 0;
-	if (master.stopping || !s->wanted) {
-		master_slot_release(s);
-		if (WIFSIGNALED(status) || WEXITSTATUS(status) != 0)
-			log_warnx("worker %d (pid %d) %s", s->id, (int)pid,
-			    how);
+	failed = WIFSIGNALED(status) || WEXITSTATUS(status) != 0;
+	listener_release(p->listener);
+	if (p->retiring || master.stopping) {
+		master_sb_free(p->sb);
+		if (failed)
+			log_warnx("worker %d (pid %d) %s", p->slot,
+			    (int)p->pid, how);
 		return;
 	}
 	if (lived < RESPAWN_STABLE_MS)
@@ -321,131 +340,184 @@ master_worker_exited(struct slot *s, pid_t pid, int status)
 		s->backoff_ms = 0;
 	if (s->backoff_ms == 0) {
 		log_warnx("worker %d (pid %d) %s; restarting it", s->id,
-		    (int)pid, how);
+		    (int)p->pid, how);
 		master_spawn(s);
 	} else {
 		log_warnx("worker %d (pid %d) %s after %llu ms; restarting it "
-		    "in %u ms", s->id, (int)pid, how,
+		    "in %u ms", s->id, (int)p->pid, how,
 		    (unsigned long long)lived, s->backoff_ms);
-		ev_timer_start(master.loop, &s->respawn, s->backoff_ms);
+		master_respawn_later(s, s->backoff_ms);
 	}
+}
+
+/*
+ * A retired socket that no process accepts from any more (its workers
+ * were waiting to respawn) gets one that only drains it: its own
+ * scoreboard entry, told at once to stop and linger.  A fork that fails
+ * here loses what is queued, and says so when the socket closes.
+ */
+static void
+master_drain(struct listener *l, int slot, struct proc_req *req)
+{
+	struct proc	*p;
+	int		 sb;
+
+	if (l->users > 1 || master.stopping)	/* a process has it */
+		return;
+	if ((sb = master_sb_alloc()) == -1)
+		return;
+	if ((p = proc_spawn(slot, sb, l, l->fd, master_child)) == NULL) {
+		log_warn("worker %d: fork for draining", slot);
+		master_sb_free(sb);
+		return;
+	}
+	listener_hold(l);
+	atomic_store(&master.sb->worker[sb].state, WORKER_STARTING);
+	atomic_store(&master.sb->worker[sb].pid, p->pid);
+	master_retire(p, req);
+}
+
+/*
+ * The slot's process retires; with goes, the slot's own socket too: it
+ * is retired first, so that its worker (or one made to drain it) takes
+ * what is queued on it.
+ */
+static void
+master_slot_vacate(struct slot *s, int goes, struct proc_req *req)
+{
+	struct proc	*p = proc_of_slot(s->id);
+	struct listener	*l = goes ? s->listener : NULL;
+
+	ev_timer_stop(master.loop, &s->respawn);
+	if (l != NULL)
+		listener_retire(l);	/* before its worker hears */
+	if (p != NULL)
+		master_retire(p, req);
+	master_sb_free(s->sb);		/* none if p took it */
+	s->sb = -1;
+	if (l != NULL) {
+		master_drain(l, s->id, req);
+		s->listener = NULL;
+		listener_release(l);
+	}
+}
+
+/* The slot is no longer wanted: its worker and its own socket retire. */
+static void
+master_slot_retire(struct slot *s, struct proc_req *req)
+{
+	s->wanted = 0;
+	master_slot_vacate(s, 1, req);
 }
 
 static void
-master_reap(void)
+master_slot_start(struct slot *s, struct proc_req *req)
 {
-	int	status, i;
-	pid_t	pid;
+	struct proc *p;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (i = 0; i < CONF_WORKERS_MAX; i++)
-			if (master.slot[i].pid == pid)
-				break;
-		if (i == CONF_WORKERS_MAX)
-			continue;
-		master_worker_exited(&master.slot[i], pid, status);
-	}
-}
-
-int
-master_live_workers(void)
-{
-	int i, n = 0;
-
-	for (i = 0; i < CONF_WORKERS_MAX; i++)
-		n += master.slot[i].pid != 0;
-	return n;
-}
-
-/* STOP carries the shutdown-timeout to drain for, as it is now. */
-static uint32_t
-master_send_stop(struct slot *s)
-{
-	char	timeout[32];
-
-	snprintf(timeout, sizeof(timeout), "%u",
-	    master.conf.shutdown_timeout_ms);
-	return master_send(s, CHAN_STOP, timeout);
-}
-
-uint32_t
-master_send(struct slot *s, enum chan_type type, const char *payload)
-{
-	uint32_t seq = ++master.seq;
-
-	if (s->chan == -1 || chan_send(s->chan, type, seq, payload) == -1) {
-		if (s->chan != -1)
-			log_warn("worker %d: %s message", s->id,
-			    chan_type_name(type));
-		return 0;
-	}
-	return seq;
+	s->wanted = 1;
+	s->backoff_ms = 0;
+	ev_timer_stop(master.loop, &s->respawn);
+	if ((p = master_spawn(s)) != NULL)
+		proc_req_ready(req, p);
+	else if (req != NULL)
+		proc_req_fail(req, "worker %d could not be started (see the "
+		    "log)", s->id);
 }
 
 /* Grow or shrink the pool; the workers above n drain and exit. */
 void
-master_scale(int n)
+master_scale(int n, struct proc_req *req)
 {
 	struct slot	*s;
 	int		 i;
 
 	for (i = 0; i < CONF_WORKERS_MAX; i++) {
 		s = &master.slot[i];
-		if (i < n && !s->wanted) {
-			s->wanted = 1;
-			s->backoff_ms = 0;
-			if (s->pid == 0 && !ev_timer_armed(&s->respawn))
-				master_spawn(s);
-		} else if (i >= n && s->wanted) {
-			s->wanted = 0;
-			s->stop_seq = 0;
-			ev_timer_stop(master.loop, &s->respawn);
-			if (s->pid == 0)	/* was waiting to respawn */
-				master_slot_release(s);
-			else if (!s->retiring) {
-				s->retiring = 1;
-				s->stop_seq = master_send_stop(s);
-			}
-		}
+		if (i < n && !s->wanted)
+			master_slot_start(s, req);
+		else if (i >= n && s->wanted)
+			master_slot_retire(s, req);
 	}
 	master.conf.workers = n;
 }
 
 /*
- * A run-time directive, already checked, for one worker (only) or for all
- * and the daemon itself (only NULL), as reload and acceptctl set and pause
- * give it: the master's copies change and each running worker is sent
- * "name value".  sent(), if given, learns each message's sequence number
- * (0: it could not be sent).
+ * A new accept kind: every worker is replaced by one on the new socket(s)
+ * while the old ones drain.  The sockets that go are retired first, so no
+ * connection queued on them is lost.
  */
-void
-master_setting(const char *name, const char *value, struct slot *only,
-    void (*sent)(struct slot *, uint32_t, void *), void *arg)
+static void
+master_switch_accept(enum accept_mode kind, int workers,
+    struct proc_req *req)
 {
+	struct listener	*old_shared = master.shared;
 	struct slot	*s;
-	char		 line[CHAN_PAYLOAD_MAX], why[256];
-	uint32_t	 seq;
+	char		 why[512];
 	int		 i;
 
-	if (only == NULL) {
+	if (kind != ACCEPT_REUSEPORT && old_shared == NULL) {
+		if ((master.shared = listener_open(&master.conf, 0, why,
+		    sizeof(why))) == NULL) {
+			log_warnx("reload: accept %s: %s", conf_accept_name(kind),
+			    why);
+			if (req != NULL)
+				proc_req_fail(req, "accept %s: %s",
+				    conf_accept_name(kind), why);
+			return;
+		}
+		listener_hold(master.shared);
+	}
+	if (kind == ACCEPT_REUSEPORT && old_shared != NULL) {
+		listener_retire(old_shared);
+		master.shared = NULL;
+	}
+	master.conf.accept = kind;
+	for (i = 0; i < CONF_WORKERS_MAX; i++) {
+		s = &master.slot[i];
+		if (!s->wanted)
+			continue;
+		s->wanted = 0;
+		master_slot_vacate(s, kind != ACCEPT_REUSEPORT, req);
+		if (i < workers)
+			master_slot_start(s, req);
+	}
+	if (kind == ACCEPT_REUSEPORT && old_shared != NULL) {
+		master_drain(old_shared, 0, req);
+		listener_release(old_shared);
+	}
+	master_scale(workers, req);
+}
+
+/*
+ * A run-time directive, already checked, for one slot (only_slot) or for
+ * all and the daemon itself (-1), as reload, acceptctl set and pause give
+ * it: the master's copies change and every process of the slot(s), the
+ * draining ones too, is sent "name value".
+ */
+void
+master_setting(const char *name, const char *value, int only_slot,
+    struct proc_req *req)
+{
+	struct proc	*p;
+	char		 line[CHAN_PAYLOAD_MAX], why[256];
+	int		 i;
+
+	if (only_slot == -1) {
 		conf_set_settings(&master.conf.set, name, value, why,
 		    sizeof(why));
 		if (strcmp(name, "accept-rate") == 0)
 			scoreboard_set_rate(master.sb,
 			    master.conf.set.accept_rate);
 	}
+	for (i = 0; i < CONF_WORKERS_MAX; i++)
+		if (only_slot == -1 || only_slot == i)
+			conf_set_settings(&master.slot[i].set, name, value,
+			    why, sizeof(why));
 	snprintf(line, sizeof(line), "%s %s", name, value);
-	for (i = 0; i < CONF_WORKERS_MAX; i++) {
-		s = &master.slot[i];
-		if (only != NULL && only != s)
-			continue;
-		conf_set_settings(&s->set, name, value, why, sizeof(why));
-		if (s->pid == 0)
-			continue;
-		seq = master_send(s, CHAN_SET, line);
-		if (sent != NULL)
-			sent(s, seq, arg);
-	}
+	TAILQ_FOREACH(p, &procs, entry)
+		if (only_slot == -1 || p->slot == only_slot)
+			proc_req_send(req, p, CHAN_SET, line);
 }
 
 static void
@@ -458,7 +530,7 @@ master_keep(const char *name, int changed)
 
 /* Apply a new, valid configuration to the running daemon. */
 static void
-master_apply(struct conf *new)
+master_apply(struct conf *new, struct proc_req *req)
 {
 	struct conf	*cur = &master.conf;
 	char		 a[256], b[256];
@@ -470,15 +542,14 @@ master_apply(struct conf *new)
 		conf_format_setting(&new->set, name, b, sizeof(b));
 		if (strcmp(a, b) != 0) {
 			log_info("reload: %s %s (was %s)", name, b, a);
-			master_setting(name, b, NULL, NULL, NULL);
+			master_setting(name, b, -1, req);
 		}
 	}
 	if (new->backlog != cur->backlog) {
 		cur->backlog = new->backlog;
-		master_set_backlog();
+		listener_set_backlog(cur->backlog);
 	}
 	master_keep("listen", strcmp(new->listen, cur->listen) != 0);
-	master_keep("accept", new->accept != cur->accept);
 	master_keep("control", strcmp(new->control, cur->control) != 0);
 	master_keep("pidfile", strcmp(new->pidfile, cur->pidfile) != 0);
 	master_keep("user", strcmp(new->user, cur->user) != 0);
@@ -486,27 +557,18 @@ master_apply(struct conf *new)
 	cur->log_level = new->log_level;
 	master_log_level(cur);
 	log_set_level(cur->log_level);
-	if (new->workers != cur->workers)
-		master_scale(new->workers);
-}
-
-void
-master_set_backlog(void)
-{
-	int i;
-
-	if (master.listen_fd != -1 &&
-	    listen_set_backlog(master.listen_fd, master.conf.backlog) == -1)
-		log_warn("backlog %d", master.conf.backlog);
-	for (i = 0; i < CONF_WORKERS_MAX; i++)
-		if (master.slot[i].listen_fd != -1 && listen_set_backlog(
-		    master.slot[i].listen_fd, master.conf.backlog) == -1)
-			log_warn("backlog %d", master.conf.backlog);
+	if (new->accept != cur->accept) {
+		log_info("reload: accept %s (was %s)",
+		    conf_accept_name(new->accept),
+		    conf_accept_name(cur->accept));
+		master_switch_accept(new->accept, new->workers, req);
+	} else if (new->workers != cur->workers)
+		master_scale(new->workers, req);
 }
 
 /* Parse the file again; a bad file changes nothing and says why. */
 int
-master_reload(char *why, size_t len)
+master_reload(char *why, size_t len, struct proc_req *req)
 {
 	struct conf	 new;
 	char		*errs = NULL, *line, *p;
@@ -541,7 +603,7 @@ master_reload(char *why, size_t len)
 		return -1;
 	}
 	free(errs);
-	master_apply(&new);
+	master_apply(&new, req);
 	log_info("reloaded %s", master.path);
 	return 0;
 }
@@ -549,36 +611,35 @@ master_reload(char *why, size_t len)
 static void
 master_kill_all(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
-	int i;
+	struct proc *p;
 
 	(void)loop;
 	(void)t;
 	(void)arg;
-	for (i = 0; i < CONF_WORKERS_MAX; i++)
-		if (master.slot[i].pid != 0) {
-			log_warnx("worker %d did not exit in time; killing it",
-			    i);
-			kill(master.slot[i].pid, SIGKILL);
-		}
+	TAILQ_FOREACH(p, &procs, entry) {
+		log_warnx("worker %d did not exit in time; killing it",
+		    p->slot);
+		kill(p->pid, SIGKILL);
+	}
 }
 
 /* Stop accepting everywhere; workers drain up to shutdown-timeout. */
 void
 master_stop(void)
 {
-	int	i;
+	struct proc	*p;
+	int		 i;
 
 	if (master.stopping)
 		return;
 	master.stopping = 1;
 	log_info("stopping: draining connections for up to %u ms",
 	    master.conf.shutdown_timeout_ms);
-	setproctitle("master (stopping)");
-	for (i = 0; i < CONF_WORKERS_MAX; i++) {
+	title_set("master (stopping)");
+	for (i = 0; i < CONF_WORKERS_MAX; i++)
 		ev_timer_stop(master.loop, &master.slot[i].respawn);
-		if (master.slot[i].pid != 0)
-			master_send_stop(&master.slot[i]);
-	}
+	TAILQ_FOREACH(p, &procs, entry)	/* lingering ones stop too */
+		master_retire(p, NULL);
 	ev_timer_start(master.loop, &master.kill_timer,
 	    master.conf.shutdown_timeout_ms + KILL_GRACE_MS);
 }
@@ -595,12 +656,12 @@ master_wakeup(struct ev_loop *loop, int fd, int events, void *arg)
 		;
 	if (got_chld) {
 		got_chld = 0;
-		master_reap();
+		proc_reap();
 	}
 	if (got_hup) {
 		got_hup = 0;
 		log_info("SIGHUP: reloading %s", master.path);
-		master_reload(why, sizeof(why));
+		master_reload(why, sizeof(why), NULL);
 	}
 	if (got_term) {
 		got_term = 0;
@@ -608,11 +669,17 @@ master_wakeup(struct ev_loop *loop, int fd, int events, void *arg)
 	}
 }
 
-int
-master_run(void)
+/* Detach (unless foreground) and make the loop the rest runs on. */
+struct ev_loop *
+master_start(int foreground)
 {
 	int i;
 
+	master_signals_init();
+	if (!foreground && daemon(0, 0) == -1)
+		err(1, "daemon");
+	log_init(foreground, master.conf.log_level, "");
+	pidfile_write(master.pidfh);
 	if ((master.loop = ev_loop_new(64)) == NULL)
 		fatal("event loop");
 	if (ev_set(master.loop, master.signal_pipe, EV_READ, master_wakeup,
@@ -622,17 +689,23 @@ master_run(void)
 	for (i = 0; i < CONF_WORKERS_MAX; i++)
 		ev_timer_init(&master.slot[i].respawn, master_respawn_due,
 		    &master.slot[i]);
-	control_start(master.loop);
-	setproctitle("master");
+	proc_init(master.loop, master_exited);
+	return master.loop;
+}
+
+/* Start the workers and run until stopped and every worker is gone. */
+int
+master_run(void)
+{
+	title_set("master");
 	log_info("listening on %s (%s, backlog %d), %d workers, %s backend",
 	    master.conf.listen, conf_accept_name(master.conf.accept),
 	    master.conf.backlog, master.conf.workers, ev_backend_name());
-	master_scale(master.conf.workers);
-	while (!master.stopping || master_live_workers() > 0) {
+	master_scale(master.conf.workers, NULL);
+	while (!master.stopping || proc_count() > 0) {
 		if (ev_run_once(master.loop, -1) == -1 && errno != EINTR)
 			fatal("event loop");
 	}
-	control_cleanup();
 	pidfile_remove(master.pidfh);
 	log_info("exiting");
 	return 0;

@@ -1,6 +1,8 @@
 /*
- * The master's state, shared by master.c (processes, signals, reload) and
- * control.c (the control socket, which drives the same functions).
+ * The master's state and its public functions (master.c): slots, the
+ * listeners they use, scale, settings, reload, stop.  control.c reads the
+ * state to answer queries and changes it only through these functions;
+ * the master never calls control.c (acceptd.c starts both).
  */
 #ifndef MASTER_H
 #define MASTER_H
@@ -8,18 +10,16 @@
 #include <sys/types.h>
 
 #include "acceptd.h"
+#include "proc.h"
 
 struct pidfh;
 
+/* A worker's place: id, settings, and the process now serving it. */
 struct slot {
 	int		 id;
-	pid_t		 pid;		/* 0: no process now */
-	int		 chan;		/* master's end, -1 when none */
-	int		 listen_fd;	/* reuseport: this slot's own socket */
-	int		 wanted;	/* below "workers": keep one running */
-	int		 retiring;	/* told to stop by scale, not gone */
-	uint32_t	 stop_seq;	/* of that STOP message */
-	uint64_t	 started_ms;
+	int		 wanted;	/* below "workers" */
+	int		 sb;		/* scoreboard entry; -1: none yet */
+	struct listener	*listener;	/* reuseport: its own socket */
 	unsigned int	 backoff_ms;
 	struct ev_timer	 respawn;
 	struct settings	 set;		/* this worker's settings */
@@ -27,38 +27,32 @@ struct slot {
 
 struct master {
 	struct conf	 conf;		/* running config, as in a file */
-	const char	*path;
+	const char	*path;		/* absolute */
 	int		 verbose;	/* -v: debug whatever the file says */
 	struct ev_loop	*loop;
 	struct scoreboard *sb;
 	struct pidfh	*pidfh;
-	int		 listen_fd;	/* shared listener; -1 with reuseport */
+	struct listener	*shared;	/* NULL with accept reuseport */
 	int		 signal_pipe;
 	int		 stopping;
-	uint32_t	 seq;		/* of the last channel message sent */
 	uint64_t	 started_ms;
 	struct ev_timer	 kill_timer;
 	struct slot	 slot[CONF_WORKERS_MAX];
+	uint8_t		 sb_used[SB_WORKERS];
 };
 
 extern struct master	master;
 
-/* master.c */
-int		 master_live_workers(void);
-uint32_t	 master_send(struct slot *, enum chan_type, const char *);
-void		 master_scale(int);
-void		 master_set_backlog(void);
-void		 master_setting(const char *name, const char *value,
-		    struct slot *only, void (*)(struct slot *, uint32_t, void *),
-		    void *);
-int		 master_reload(char *why, size_t);
-void		 master_stop(void);
+/*
+ * Each change names the request (proc.h) that waits for the workers'
+ * answers, or NULL: nobody waits.
+ */
+void	master_scale(int, struct proc_req *);
+void	master_setting(const char *name, const char *value, int only_slot,
+	    struct proc_req *);
+int	master_reload(char *why, size_t, struct proc_req *);
+void	master_stop(void);
+void	master_abort(const char *why) __attribute__((noreturn));
 
-/* control.c */
-int	control_init(const char *path, char *why, size_t);
-void	control_start(struct ev_loop *);
-void	control_cleanup(void);
-void	control_worker_gone(struct slot *);
-void	control_channel(struct ev_loop *, int, int, void *);
 
 #endif

@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "acceptd.h"
 #include "log.h"
+#include "worker.h"
 
 #define EMFILE_BACKOFF_MS	100
 
@@ -24,7 +24,9 @@ static void	worker_accept(struct ev_loop *, int, int, void *);
 static void	worker_channel(struct ev_loop *, int, int, void *);
 static void	worker_unthrottle(struct ev_loop *, struct ev_timer *, void *);
 static void	worker_stop_expire(struct ev_loop *, struct ev_timer *, void *);
-static void	worker_stop(struct worker *);
+static void	worker_linger_end(struct ev_loop *, struct ev_timer *, void *);
+static void	worker_stop(struct worker *, int linger);
+static void	worker_close_listener(struct worker *);
 
 static void
 worker_set_state(struct worker *w, enum worker_state state)
@@ -33,13 +35,14 @@ worker_set_state(struct worker *w, enum worker_state state)
 		return;
 	w->state = state;
 	atomic_store_explicit(&w->me->state, state, memory_order_relaxed);
-	setproctitle("worker %d (%s)", w->id, scoreboard_state_name(state));
+	title_set("worker %d (%s)", w->id, scoreboard_state_name(state));
 }
 
 /*
  * Decide whether this worker polls the listener now: not when paused,
  * stopping, throttled or full.  A full worker leaves the listener to the
- * others, and its queue to the kernel.
+ * others, and its queue to the kernel.  A retiring worker whose socket
+ * was retired with it still takes what reaches that socket, as told.
  */
 void
 worker_update(struct worker *w)
@@ -47,9 +50,7 @@ worker_update(struct worker *w)
 	enum worker_state	state;
 	int			want;
 
-	if (w->stopping)
-		state = WORKER_EXITING;
-	else if (w->set.paused)
+	if (w->set.paused)
 		state = WORKER_PAUSED;
 	else if (w->nconns >= (uint32_t)w->set.max_connections)
 		state = WORKER_FULL;
@@ -57,9 +58,16 @@ worker_update(struct worker *w)
 		state = WORKER_THROTTLED;	/* by accept-rate or EMFILE */
 	else
 		state = WORKER_ACCEPTING;
+	want = state == WORKER_ACCEPTING && (!w->stopping || w->lingering);
+	if (w->stopping)
+		state = WORKER_EXITING;
 	worker_set_state(w, state);
-	want = state == WORKER_ACCEPTING;
-	if (want == w->listening || w->lfd == -1)
+	if (w->lfd == -1)
+		return;
+	if (want && w->lingering && w->linger_over &&
+	    !ev_timer_armed(&w->linger_timer))
+		ev_timer_start(w->loop, &w->linger_timer, 0);	/* finish */
+	if (want == w->listening)
 		return;
 	if (ev_set(w->loop, w->lfd, want ? EV_READ | (w->exclusive ?
 	    EV_EXCLUSIVE : 0) : 0, worker_accept, w) == -1)
@@ -148,8 +156,8 @@ worker_accept(struct ev_loop *loop, int fd, int events, void *arg)
 	int			 i, cfd;
 
 	(void)loop;
-	(void)events;
-	sb_add(&w->me->wakeups, 1);
+	if (events != 0)	/* 0: a retired socket's last look */
+		sb_add(&w->me->wakeups, 1);
 	for (i = 0; i < w->set.accept_batch; i++) {
 		if (w->nconns >= (uint32_t)w->set.max_connections ||
 		    !worker_may_accept(w))
@@ -167,8 +175,10 @@ worker_accept(struct ev_loop *loop, int fd, int events, void *arg)
 		if (worker_accept_retry(errno))
 			continue;
 		if (errno == EAGAIN) {
-			if (i == 0)
+			if (i == 0 && events != 0)
 				sb_add(&w->me->empty_accepts, 1);
+			if (w->lingering && w->linger_over)
+				worker_close_listener(w);
 			break;
 		}
 		/*
@@ -213,24 +223,13 @@ worker_trace(struct worker *w, const struct conn *c, const char *fmt, ...)
 static int
 worker_drop(struct worker *w, const char *what, char *reply, size_t len)
 {
-	struct conn	*c, *next;
-	int		 n = 0, all = strcmp(what, "all") == 0;
-	int		 idle = strcmp(what, "idle") == 0;
-
-	if (!all && !idle && strcmp(what, "close-wait") != 0) {
+	if (strcmp(what, "all") != 0 && strcmp(what, "idle") != 0 &&
+	    strcmp(what, "close-wait") != 0) {
 		snprintf(reply, len, "drop: \"%.64s\" is not one of "
 		    "close-wait, idle, all", what);
 		return -1;
 	}
-	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, lru);
-		if (all || (idle ? conn_is_idle(c) : conn_in_close_wait(c))) {
-			WORKER_TRACE(w, c, "drop");
-			conn_shut(c, "dropped");
-			n++;
-		}
-	}
-	snprintf(reply, len, "%d", n);
+	snprintf(reply, len, "%d", conn_drop(w, what));
 	return 0;
 }
 
@@ -264,6 +263,8 @@ worker_set(struct worker *w, char *line, char *reply, size_t len)
 static int
 worker_command(struct worker *w, struct chan_msg *m, char *reply, size_t len)
 {
+	int linger;
+
 	reply[0] = '\0';
 	switch (m->type) {
 	case CHAN_SET:
@@ -273,7 +274,10 @@ worker_command(struct worker *w, struct chan_msg *m, char *reply, size_t len)
 	case CHAN_STOP:
 		/* the master's shutdown-timeout now, reloads included */
 		w->shutdown_timeout_ms = strtoul(m->payload, NULL, 10);
-		worker_stop(w);
+		linger = strstr(m->payload, "linger") != NULL;
+		if (w->stopping && w->lingering && !linger)
+			worker_close_listener(w);	/* acceptd stops */
+		worker_stop(w, linger);
 		return 0;
 	default:
 		snprintf(reply, len, "unexpected message %s",
@@ -355,50 +359,77 @@ worker_channel(struct ev_loop *loop, int fd, int events, void *arg)
 	if (r == 0 || (r == -1 && errno != EAGAIN && errno != EBADMSG)) {
 		/* The master is gone: finish what we have and leave. */
 		ev_set(w->loop, fd, 0, NULL, NULL);
-		worker_stop(w);
+		worker_stop(w, 0);
 	}
 }
 
-/* Stop accepting, close what is idle, give the rest shutdown-timeout. */
 static void
-worker_stop(struct worker *w)
+worker_close_listener(struct worker *w)
 {
-	struct conn *c, *next;
-
-	if (w->stopping)
-		return;
-	w->stopping = 1;
+	w->lingering = 0;
 	worker_update(w);		/* the listener leaves the loop */
 	close(w->lfd);
 	w->lfd = -1;
-	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, lru);
-		if (c->protocol == PROTO_HTTP && conn_is_idle(c))
-			conn_shut(c, "shutting down");
-		else if (c->protocol == PROTO_HTTP)
-			c->flags |= CONN_CLOSE_AFTER;
-	}
+	ev_timer_stop(w->loop, &w->linger_timer);
+}
+
+/*
+ * Stop accepting, close what is idle, give the rest shutdown-timeout.
+ * With linger, the socket was retired with this worker: new connections
+ * already go elsewhere, and those on their way to it are still accepted
+ * for a while, then until it is empty (unless paused: then they wait).
+ */
+static void
+worker_stop(struct worker *w, int linger)
+{
+	if (w->stopping)
+		return;
+	w->stopping = 1;
+	if (linger && w->lfd != -1) {
+		w->lingering = 1;
+		ev_timer_start(w->loop, &w->linger_timer, WORKER_LINGER_MS);
+		worker_update(w);
+	} else if (w->lfd != -1)
+		worker_close_listener(w);
+	conn_drain(w);
 	ev_timer_start(w->loop, &w->stop_timer, w->shutdown_timeout_ms);
+}
+
+/* Linger over, or a kick once accepting is allowed again: look at last. */
+static void
+worker_linger_end(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)t;
+	w->linger_over = 1;
+	if (w->lfd != -1 && w->state == WORKER_EXITING && w->listening)
+		worker_accept(loop, w->lfd, 0, w);
 }
 
 static void
 worker_stop_expire(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct worker	*w = arg;
-	struct conn	*c;
 
 	(void)loop;
 	(void)t;
 	if (w->nconns > 0)
 		log_info("shutdown-timeout: closing %u connections", w->nconns);
-	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
-		conn_free(c, "shutdown-timeout");
+	conn_close_all(w, "shutdown-timeout");
+	/*
+	 * A retired socket still lingered on (paused, or not yet empty)
+	 * stays: shutdown-timeout bounds connections, not a queue that
+	 * would be reset.
+	 */
 }
 
+/* The master forked us with every signal blocked: ours first, then open. */
 static void
 worker_signals(void)
 {
-	struct sigaction sa;
+	struct sigaction	sa;
+	sigset_t		none;
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
@@ -409,11 +440,13 @@ worker_signals(void)
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 void
-worker_main(int id, const struct conf *conf, const struct settings *set,
-    struct scoreboard *sb)
+worker_main(int id, int sbi, const struct conf *conf,
+    const struct settings *set, struct scoreboard *sb)
 {
 	struct worker	*w = &worker;
 	char		 prefix[32];
@@ -428,23 +461,25 @@ worker_main(int id, const struct conf *conf, const struct settings *set,
 	w->set = *set;
 	w->shutdown_timeout_ms = conf->shutdown_timeout_ms;
 	w->sb = sb;
-	w->me = &sb->worker[id];
+	w->me = &sb->worker[sbi];
 	w->state = WORKER_STARTING;
 	TAILQ_INIT(&w->conns);
 	TAILQ_INIT(&w->delayed);
-	if ((w->loop = ev_loop_new(w->set.max_connections + 16)) == NULL)
+	/* The loop's tables grow with use: max-connections is only a cap. */
+	if ((w->loop = ev_loop_new(64)) == NULL)
 		fatal("event loop");
 	ev_timer_init(&w->idle_timer, conn_idle_expire, w);
 	ev_timer_init(&w->delay_timer, conn_delay_expire, w);
 	ev_timer_init(&w->accept_timer, worker_unthrottle, w);
 	ev_timer_init(&w->stop_timer, worker_stop_expire, w);
+	ev_timer_init(&w->linger_timer, worker_linger_end, w);
 	if (ev_set(w->loop, w->chan, EV_READ, worker_channel, w) == -1)
 		fatal("poll channel");
 	atomic_store(&w->me->pid, getpid());
 	worker_update(w);
 	worker_reply(w, CHAN_ACK, 0, "ready");
 	log_debug("started (%s backend)", ev_backend_name());
-	while (!w->stopping || w->nconns > 0) {
+	while (!w->stopping || w->nconns > 0 || w->lfd != -1) {
 		if (ev_run_once(w->loop, -1) == -1 && errno != EINTR)
 			fatal("event loop");
 	}

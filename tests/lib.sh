@@ -12,6 +12,8 @@
 #           jctl FILTER ARGS... (jq -r FILTER over what ctl -j ARGS says)
 # Sockets:  free_port | listen_inode PORT | conns STATE PORT |
 #           worker_pids | proc_title PID | alive PID | now_ms
+# Workers:  children | tracked (every child listed by status -j) |
+#           diag_tracked | passive_opens (the kernel's Tcp PassiveOpens)
 #
 # Run from the top of the tree; TEST_BUILD (default .) names the build
 # whose binaries are tested (.san for the sanitizer build).
@@ -420,3 +422,46 @@ ACCEPTD_LOG=$T_DIR/acceptd.log
 CTL_SOCK=$T_DIR/ctl.sock
 PORT=$(free_port)
 [ -n "$PORT" ] || bail_out "no free port"
+
+# --- workers tracked: every child of the master is in status -j ---------
+
+# The master's live children (a zombie is gone, whether reaped or not),
+# sorted, on one line.
+children()
+{
+	local p
+	for p in $(worker_pids); do
+		alive "$p" && echo "$p"
+	done | tr '\n' ' ' | sed 's/ $//'
+}
+
+# Every child of the master is listed in status -j, as a worker or as a
+# retiring one (pid 0, a worker waiting to respawn, left out), and
+# nothing else is.  What was compared stays for diag_tracked.
+tracked()
+{
+	local c l
+	c=$(children)
+	TRACK_JSON=$(ctl -j status)
+	l=$(printf '%s\n' "$TRACK_JSON" | jq -r '[.workers[].pid,
+	    (.retiring // [])[].pid] | map(select(. != 0)) | sort |
+	    map(tostring) | join(" ")')
+	TRACK_SEEN="children: $c; listed: $l"
+	[ -n "$c" ] && [ "$c" = "$l" ]
+}
+
+# What the last tracked() compared, for a diagnostic.
+diag_tracked()
+{
+	diag "$TRACK_SEEN" "status: $(printf '%s\n' "$TRACK_JSON" |
+	    jq -c '{workers: [.workers[] | {id, pid, state}],
+	    retiring: (.retiring // [])}' 2>/dev/null)"
+}
+
+# Connections the kernel completed for a listener (Tcp PassiveOpens):
+# paces the reloads by the load's progress, nothing is asserted on it.
+passive_opens()
+{
+	awk '$1 == "Tcp:" { if (!n++) { for (i = 2; i <= NF; i++)
+	    if ($i == "PassiveOpens") c = i } else print $c }' /proc/net/snmp
+}

@@ -4,12 +4,15 @@
  * connecting; the daemon does the work and answers lines ending in "ok" or
  * "error: ...".
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 
 #include <err.h>
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +36,11 @@ usage(void)
 {
 	size_t i;
 
-	fprintf(stderr, "usage: acceptctl [-j] [-s socket] command [args]\n"
-	    "commands (a prefix picks the first that matches):\n");
+	fprintf(stderr, "usage: acceptctl [-jV] [-f config | -s socket] "
+	    "command [args]\n"
+	    "the socket: -s, else the config's control (-f), else "
+	    "$ACCEPTD_SOCKET,\nelse the default; "
+	    "commands (a unique prefix will do):\n");
 	for (i = 0; i < ctlproto_ncmds; i++)
 		fprintf(stderr, "  %s\n", ctlproto_cmds[i].usage);
 	exit(EXIT_REFUSED);
@@ -44,13 +50,49 @@ static const struct ctlproto_cmd *
 command_lookup(const char *word)
 {
 	const struct ctlproto_cmd	*cmd;
-	char			 list[256];
+	char				 why[CTLPROTO_WHY_MAX];
 
-	if ((cmd = ctlproto_find(word)) != NULL)
-		return cmd;
-	ctlproto_names(list, sizeof(list));
-	errx(EXIT_REFUSED, "unknown command \"%s\"; valid commands are %s",
-	    word, list);
+	if ((cmd = ctlproto_lookup(word, why, sizeof(why))) == NULL)
+		errx(EXIT_REFUSED, "%s", why);
+	return cmd;
+}
+
+static const char *
+blank_name(char c)
+{
+	switch (c) {
+	case '\n':
+		return "a newline";
+	case '\r':
+		return "a carriage return";
+	case ' ':
+		return "a space";
+	default:
+		return "a tab";
+	}
+}
+
+/*
+ * The daemon reads one line of blank-separated words, so an argument that
+ * is empty or holds a blank or a line break would be read as other words,
+ * or as another command: refuse it here rather than send it.
+ */
+static void
+check_arguments(const char *command, int argc, char **argv)
+{
+	const char	*bad;
+	int		 i;
+
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] == '\0')
+			errx(EXIT_REFUSED, "%s: argument %d is empty", command,
+			    i);
+		if ((bad = strpbrk(argv[i], "\n\r \t")) != NULL)
+			errx(EXIT_REFUSED, "%s: argument %d holds %s at byte "
+			    "%td; each argument must be one word, without "
+			    "blanks or line breaks", command, i,
+			    blank_name(*bad), bad - argv[i] + 1);
+	}
 }
 
 /* A stopped or wedged daemon must not hang a script for ever. */
@@ -61,6 +103,40 @@ answer_timeout(int fd, int seconds)
 
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
 		err(EXIT_NODAEMON, "setsockopt SO_RCVTIMEO");
+}
+
+/* The socket is the daemon's user's (mode 0600): say whose. */
+static void __attribute__((noreturn))
+permission_denied(void)
+{
+	struct passwd	*pw;
+	struct stat	 st;
+
+	if (stat(socket_path, &st) == -1)
+		fprintf(stderr, "acceptctl: %s: permission denied (a folder on "
+		    "the way is closed to uid %d); run acceptctl as the "
+		    "daemon's user or root\n", socket_path, (int)getuid());
+	else if ((pw = getpwuid(st.st_uid)) != NULL)
+		fprintf(stderr, "acceptctl: %s: permission denied: the daemon "
+		    "runs as uid %d (%s); run acceptctl as that user or root\n",
+		    socket_path, (int)st.st_uid, pw->pw_name);
+	else
+		fprintf(stderr, "acceptctl: %s: permission denied: the daemon "
+		    "runs as uid %d; run acceptctl as that user or root\n",
+		    socket_path, (int)st.st_uid);
+	exit(EXIT_NODAEMON);
+}
+
+/* -f: the control socket the configuration file names. */
+static const char *
+config_socket(const char *file)
+{
+	static struct conf	conf;
+
+	conf_defaults(&conf);
+	if (conf_load(file, &conf, stderr) > 0)
+		exit(EXIT_REFUSED);
+	return conf.control;
 }
 
 static FILE *
@@ -78,9 +154,11 @@ connect_daemon(void)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		err(EXIT_NODAEMON, "socket");
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		if (errno == EACCES || errno == EPERM)
+			permission_denied();
 		fprintf(stderr, "acceptctl: cannot reach acceptd at %s: %s\n"
 		    "acceptctl: is it running? start it with \"acceptd -f "
-		    "FILE\", or name its socket with -s\n", socket_path,
+		    "FILE\", or name its socket with -s or -f\n", socket_path,
 		    strerror(errno));
 		exit(EXIT_NODAEMON);
 	}
@@ -147,6 +225,43 @@ on_interrupt(int sig)
 	interrupted = 1;
 }
 
+/*
+ * A trace line as a log reads: local wall-clock time with milliseconds,
+ * who (a worker, or control for an action), connection, peer, event.
+ */
+static void
+trace_print(const char *line)
+{
+	char		 t[32], worker[16], conn[16], peer[64], event[32];
+	char		 rest[1024], when[16], who[24];
+	struct tm	 tm;
+	time_t		 sec;
+	long		 us = 0;
+	int		 n;
+
+	rest[0] = '\0';
+	n = sscanf(line, "%31s %15s %15s %63s %31s %1023[^\n]", t, worker,
+	    conn, peer, event, rest);
+	if (n < 5 || sscanf(t, "%lld.%ld", (long long *)&sec, &us) < 1 ||
+	    localtime_r(&sec, &tm) == NULL) {
+		fputs(line, stdout);	/* not ours to reshape */
+		return;
+	}
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	if (strcmp(worker, "-") == 0) {	/* an action: what was done */
+		printf("%s.%03ld  %-9s %s\n", when, us / 1000, "control", rest);
+		return;
+	}
+	snprintf(who, sizeof(who), "worker %s", worker);
+	printf("%s.%03ld  %-9s %-5s %-22s %s%s%s\n", when, us / 1000, who,
+	    strcmp(conn, "-") == 0 ? "" : conn, strcmp(peer, "-") == 0 ? "" :
+	    peer, event, rest[0] != '\0' ? " " : "", rest);
+}
+
+/*
+ * trace: "ok", then lines until interrupted.  The daemon going away ends
+ * it with a last line and exit 2.
+ */
 static int
 stream(FILE *f)
 {
@@ -158,10 +273,22 @@ stream(FILE *f)
 		return status;
 	answer_timeout(fileno(f), 0);	/* a quiet stream is not an error */
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while (!interrupted && getline(&line, &cap, f) != -1)
-		fputs(line, stdout);
+	if (!json)
+		printf("%-12s  %-9s %-5s %-22s %s\n", "time", "who", "conn",
+		    "peer", "event");
+	while (!interrupted && getline(&line, &cap, f) != -1) {
+		if (json)
+			fputs(line, stdout);
+		else
+			trace_print(line);
+	}
 	free(line);
-	return 0;
+	if (interrupted)
+		return 0;
+	fflush(stdout);
+	fprintf(stderr, "acceptctl: acceptd at %s went away; trace ended\n",
+	    socket_path);
+	return EXIT_NODAEMON;
 }
 
 /* Interval as "500ms", "2s" or a plain number of seconds. */
@@ -171,9 +298,92 @@ watch_interval(const char *arg)
 	const char	*why = "must be more than 0";
 	unsigned int	 ms;
 
-	if (conf_parse_duration_arg(arg, &ms, &why) == -1 || ms == 0)
+	if (conf_parse_duration(arg, &ms, &why) == -1 || ms == 0)
 		errx(EXIT_REFUSED, "watch: interval \"%s\" %s", arg, why);
 	return ms;
+}
+
+/* One command's answer, kept: NULL (and the status in *status) if not. */
+static char *
+watch_ask(FILE *f, char **argv, int *status)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	FILE	*mem;
+
+	if ((mem = open_memstream(&buf, &len)) == NULL)
+		err(EXIT_NODAEMON, "memstream");
+	send_command(f, 1, argv);
+	*status = read_answer(f, mem);
+	fclose(mem);
+	if (*status == 0)
+		return buf;
+	free(buf);
+	return NULL;
+}
+
+/* Print at most max lines of text, each cut to cols; how many were left. */
+static int
+watch_lines(const char *text, int max, int cols)
+{
+	const char	*p, *nl;
+	int		 shown = 0, left = 0;
+
+	for (p = text; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p) - 1;
+		if (shown < max) {
+			printf("%.*s\n", (int)(nl - p < cols ? nl - p : cols), p);
+			shown++;
+		} else
+			left++;
+		if (nl[1] == '\0')
+			break;
+	}
+	return left;
+}
+
+static int
+watch_count(const char *text)
+{
+	int n = 0;
+
+	for (; *text != '\0'; text++)
+		n += *text == '\n';
+	return n;
+}
+
+/*
+ * One frame on a terminal: the header and the status always, then as much
+ * of sockets as fits, and "... N more" for the rest, so nothing scrolls
+ * (the last line has no newline).
+ */
+static void
+watch_frame(const char *status, const char *sockets, unsigned int ms)
+{
+	struct winsize	 ws;
+	char		 when[16], every[32], head[128];
+	time_t		 now = time(NULL);
+	int		 rows = 24, cols = 80, left, room;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 3 &&
+	    ws.ws_col > 0) {
+		rows = ws.ws_row;
+		cols = ws.ws_col;
+	}
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
+	conf_format_duration(ms, every, sizeof(every));
+	snprintf(head, sizeof(head), "acceptctl watch, %s, every %s; Ctrl-C "
+	    "stops\n", when, every);
+	printf("\033[H\033[2J");
+	watch_lines(head, 1, cols);
+	room = rows - 2;		/* the header, and the "more" line */
+	left = watch_lines(status, room, cols);
+	room -= watch_count(status) - left;
+	left += watch_lines(sockets, room, cols);
+	if (left > 0)
+		printf("\u2026 %d more", left);
+	fflush(stdout);
 }
 
 /* watch: status and sockets again every interval, until told to stop. */
@@ -186,8 +396,9 @@ watch(int argc, char **argv)
 	unsigned int	 ms = 1000;
 	long long	 count = 0, i;
 	const char	*errstr;
+	char		*status, *sockets;
 	FILE		*f;
-	int		 r;
+	int		 r, tty = !json && isatty(STDOUT_FILENO);
 
 	if (argc > 1)
 		ms = watch_interval(argv[1]);
@@ -204,15 +415,29 @@ watch(int argc, char **argv)
 			if (interrupted)
 				break;
 		}
-		if (!json && isatty(STDOUT_FILENO))
-			printf("\033[H\033[2J");
-		send_command(f, 1, status_argv);
-		if ((r = read_answer(f, stdout)) != 0)
+		/*
+		 * A lost daemon's message goes where "... N more" was, below
+		 * the last frame, and stays.
+		 */
+		if (tty) {
+			printf("\r\033[K");
+			fflush(stdout);
+		}
+		if ((status = watch_ask(f, status_argv, &r)) == NULL)
 			return r;
-		send_command(f, 1, sockets_argv);
-		if ((r = read_answer(f, stdout)) != 0)
+		if ((sockets = watch_ask(f, sockets_argv, &r)) == NULL) {
+			free(status);
 			return r;
-		fflush(stdout);
+		}
+		if (tty)
+			watch_frame(status, sockets, ms);
+		else {
+			fputs(status, stdout);
+			fputs(sockets, stdout);
+			fflush(stdout);
+		}
+		free(status);
+		free(sockets);
 	}
 	fclose(f);
 	return 0;
@@ -224,17 +449,24 @@ main(int argc, char *argv[])
 	const struct ctlproto_cmd	*cmd;
 	struct sigaction		 sa;
 	char				 path[PATH_MAX];
+	const char			*config = NULL, *env;
 	FILE				*f;
 	int				 ch, status;
 
-	while ((ch = getopt(argc, argv, "+js:")) != -1) {
+	while ((ch = getopt(argc, argv, "+f:js:V")) != -1) {
 		switch (ch) {
+		case 'f':
+			config = optarg;
+			break;
 		case 'j':
 			json = 1;
 			break;
 		case 's':
 			socket_path = optarg;
 			break;
+		case 'V':
+			printf("acceptctl %s\n", ACCEPTD_VERSION);
+			return 0;
 		default:
 			usage();
 		}
@@ -243,11 +475,19 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc == 0)
 		usage();
+	if (socket_path != NULL && config != NULL)
+		errx(EXIT_REFUSED, "-s and -f both name the socket: give one");
+	if (socket_path == NULL && config != NULL)
+		socket_path = config_socket(config);
+	if (socket_path == NULL && (env = getenv("ACCEPTD_SOCKET")) != NULL &&
+	    *env != '\0')
+		socket_path = env;
 	if (socket_path == NULL) {
 		conf_default_control(path, sizeof(path));
 		socket_path = path;
 	}
 	cmd = command_lookup(argv[0]);
+	check_arguments(cmd->name, argc, argv);
 	if (argc - 1 < cmd->min_args || argc - 1 > cmd->max_args) {
 		fprintf(stderr, "usage: acceptctl %s\n", cmd->usage);
 		return EXIT_REFUSED;

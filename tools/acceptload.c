@@ -48,6 +48,7 @@ main(int argc, char *argv[])
 {
 	static struct load	 l;
 
+	setprogname("acceptload");	/* one prefix, however it was run */
 	opts_parse(&l.o, argc, argv);
 	load_setup(&l);
 	load_run(&l);
@@ -58,6 +59,11 @@ main(int argc, char *argv[])
 	if (fflush(stdout) == EOF)
 		err(1, "stdout");
 	load_free(&l);
+	/* A run in which nothing connected measured nothing: a script must see it. */
+	if (l.connect_ok == 0 && l.started > 0) {
+		warnx("no connection to %s succeeded", l.target);
+		return 1;
+	}
 	return 0;
 }
 

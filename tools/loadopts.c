@@ -24,7 +24,7 @@ struct opts_given {
 	const char	*payload;	/* -m */
 };
 
-static void		 opts_usage(void) __attribute__((noreturn));
+static void		 opts_usage(int) __attribute__((noreturn));
 static void		 opts_option(struct load_opts *, struct opts_given *,
 			    int, const char *);
 static uint64_t		 opts_number(const char *, long long, long long,
@@ -42,10 +42,11 @@ static const char *opts_mode_names[] = {
 	"hold", "connect-close", "send-close", "request", "churn"
 };
 
+/* Asked for (-?, --help): on stdout, exit 0; after an error: stderr, 1. */
 static void
-opts_usage(void)
+opts_usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status == 0 ? stdout : stderr,
 	    "usage: acceptload [-jq] [-c concurrency] [-d duration] [-h host] "
 	    "[-m payload]\n"
 	    "                  [-n count] [-P http|echo] [-r rate] "
@@ -63,8 +64,10 @@ opts_usage(void)
 	    "  -q        quiet: no progress notes, no text report\n"
 	    "  -r n      starts per second, 0 = no limit (default 0)\n"
 	    "  -T time   request timeout, 0 = none (default 30s)\n"
-	    "  -t time   connect timeout, 0 = none (default 5s)\n");
-	exit(1);
+	    "  -t time   connect timeout, 0 = none (default 5s)\n"
+	    "exit status: 0, or 1 on bad usage or when no connection "
+	    "succeeded\n");
+	exit(status);
 }
 
 void
@@ -79,17 +82,20 @@ opts_parse(struct load_opts *o, int argc, char **argv)
 	o->concurrency = 1;
 	o->connect_timeout_ms = 5000;
 	o->request_timeout_ms = 30000;
-	while ((ch = getopt(argc, argv, "c:d:h:jm:n:P:p:qr:T:t:")) != -1)
+	if (argc == 2 && strcmp(argv[1], "--help") == 0)
+		opts_usage(0);
+	opterr = 0;		/* its messages name argv[0]; ours, acceptload */
+	while ((ch = getopt(argc, argv, ":c:d:h:jm:n:P:p:qr:T:t:")) != -1)
 		opts_option(o, &given, ch, optarg);
 	argc -= optind;
 	argv += optind;
 	if (argc != 1) {
 		warnx(argc == 0 ? "no mode given" : "one mode only");
-		opts_usage();
+		opts_usage(1);
 	}
 	if (o->port == NULL) {
 		warnx("no port given: use -p port");
-		opts_usage();
+		opts_usage(1);
 	}
 	o->mode = opts_mode(argv[0]);
 	opts_defaults(o, &given);
@@ -155,8 +161,14 @@ opts_option(struct load_opts *o, struct opts_given *given, int ch,
 		o->connect_timeout_ms = opts_duration(arg,
 		    "-t connect timeout", 1);
 		break;
+	case ':':
+		warnx("-%c needs a value", optopt);
+		opts_usage(1);
 	default:
-		opts_usage();
+		if (optopt == '?')	/* -?: asked for */
+			opts_usage(0);
+		warnx("unknown option -%c", optopt);
+		opts_usage(1);
 	}
 }
 
@@ -184,7 +196,7 @@ opts_duration(const char *s, const char *what, int zero_ok)
 	const char	*why = "must be more than 0";
 	unsigned int	 ms;
 
-	if (conf_parse_duration_arg(s, &ms, &why) == -1 ||
+	if (conf_parse_duration(s, &ms, &why) == -1 ||
 	    (ms == 0 && !zero_ok))
 		errx(1, "%s \"%s\" %s", what, s, why);
 	return ms;
@@ -210,7 +222,7 @@ opts_mode(const char *s)
 		if (strcmp(s, opts_mode_names[i]) == 0)
 			return (enum load_mode)i;
 	warnx("unknown mode \"%s\"", s);
-	opts_usage();
+	opts_usage(1);
 }
 
 /*

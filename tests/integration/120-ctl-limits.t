@@ -20,7 +20,7 @@ hold_client
 first=$HOLDER_PID
 wait_for '[ "$(jctl ".workers[0].connections" status)" = 1 ]' 3
 is "$(jctl '.workers[0].connections' status)" 1 "the first client is accepted"
-wait_for '[ "$(jctl ".workers[0].state" status)" = full ]' 2
+wait_for '[ "$(jctl ".workers[0].state" status)" = full ]' 10
 is "$(jctl '.workers[0].state' status)" full "the worker says it is full"
 
 hold_client

@@ -44,10 +44,10 @@ wait_for '[ "$(close_waits)" = 1 ]' 3
 is "$(close_waits)" 1 "never: one client closed, sockets -j CLOSE_WAIT 1"
 is "$(conns close-wait "$PORT")" 1 "ss agrees: 1 CLOSE_WAIT"
 # FIN_WAIT1 until the server's kernel ACKs the FIN, which it may delay.
-wait_for '[ "$(jctl ".client_states.FIN_WAIT2 // 0" sockets)" = 1 ]' 2
+wait_for '[ "$(jctl ".client_states.FIN_WAIT2 // 0" sockets)" = 1 ]' 10
 is "$(jctl '.client_states.FIN_WAIT2 // 0' sockets)" 1 \
     "and the client's socket waits in FIN_WAIT2"
-wait_for '[ "$(cat "$T_DIR/client.1")" = "hello 1" ]' 2
+wait_for '[ "$(cat "$T_DIR/client.1")" = "hello 1" ]' 10
 is "$(cat "$T_DIR/client.1")" "hello 1" "the client got its echo"
 
 half_closer 2

@@ -6,7 +6,7 @@
 . tests/lib.sh
 need_cmd jq socat
 
-plan 39
+plan 41
 
 # raw: the lines of stdin sent as they are; the daemon's answer on stdout.
 raw()
@@ -46,9 +46,16 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	out=$(as_nobody "$OTHERS_ACCEPTCTL" -s "$CTL_SOCK" status 2>&1)
 	st=$?
 	is "$st" 2 "nobody, socket as created: acceptctl cannot connect (exit 2)"
-	like "$out" "Permission denied" "and says 'Permission denied'"
-	# Open the file system's door to reach the daemon's own check.
+	like "$out" "permission denied \\(a folder on the way is closed to uid [0-9]+\\); run acceptctl as the daemon's user or root" \
+	    "and says a folder on the way is closed, and what to do"
+	# The folder open, the socket still 0600: the socket's owner is named.
 	chmod 0711 "$T_DIR"
+	out=$(as_nobody "$OTHERS_ACCEPTCTL" -s "$CTL_SOCK" status 2>&1)
+	st=$?
+	is "$st" 2 "nobody, socket 0600: acceptctl cannot connect (exit 2)"
+	like "$out" "permission denied: the daemon runs as uid $(id -u) \\($(id -un)\\); run acceptctl as that user or root" \
+	    "and names the daemon's user and what to do"
+	# Open the socket too, to reach the daemon's own check.
 	chmod 0666 "$CTL_SOCK"
 	# Read only: the refusal must come unasked.
 	out=$(as_nobody socat -u "UNIX-CONNECT:$CTL_SOCK" - 2>&1)
@@ -63,11 +70,11 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	chmod 0700 "$T_DIR"
 	ok "root is still answered" answers
 else
-	skip 6 "needs root and user nobody to connect from another uid"
+	skip 8 "needs root and user nobody to connect from another uid"
 fi
 
 # --- the raw protocol ---
-out=$(printf 'status\nfoo\n\n-j version\nversion extra\nwatch\nst\n' | raw)
+out=$(printf 'status\nfoo\n\n-j version\nversion extra\nwatch\nsta\n' | raw)
 is "$(printf '%s\n' "$out" | grep -cE '^(ok|error: .+)$')" 7 \
     "seven lines in, seven answers (ok or error: ...)"
 like "$out" "^error: watch is acceptctl's own" \
@@ -77,9 +84,9 @@ like "$(printf '%s\n' "$out" | sed -n 2p)" "^worker " \
 like "$out" 'error: unknown command "foo"; valid commands are status, workers' \
     "an unknown command: error naming the valid commands"
 like "$out" '^\{"version":"[0-9.]+"\}$' "-j version: one JSON line"
-is "$(printf '%s\n' "$out" | tail -n 1)" ok "the last command (st) answered ok"
+is "$(printf '%s\n' "$out" | tail -n 1)" ok "the last command (sta) answered ok"
 is "$(printf '%s\n' "$out" | grep -c '^master pid')" 2 \
-    "'st' after errors is still status"
+    "'sta' after errors is still status"
 
 # --- a 1 MiB line ---
 out=$({ head -c 1048576 /dev/zero | tr '\0' a; printf '\nversion\n'; } | raw)

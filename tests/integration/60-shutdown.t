@@ -45,7 +45,7 @@ ok "pidfile removed" test ! -e "$T_DIR/acceptd.pid"
 ok "control socket removed" test ! -e "$T_DIR/ctl.sock"
 # shellcheck disable=SC2086
 ok "workers gone" no_alive $kids
-ok "the client's connection was closed" wait_for '! client_connected' 2
+ok "the client's connection was closed" wait_for '! client_connected' 10
 exec 3>&-
 
 # --- an echo connection keeps being served while draining ---
@@ -57,7 +57,7 @@ wait_for 'grep -q one "$T_DIR/client.out"' 3
 t0=$(now_ms)
 kill -TERM "$ACCEPTD_PID"
 # Wait until the TERM has been seen, or 1 s: "two" must be sent after it.
-wait_for 'worker_titles | grep -q "(exiting)" || ! listening "$PORT"' 1
+wait_for 'worker_titles | grep -q "(exiting)" || ! listening "$PORT"' 10
 printf 'two\n' >&3
 if wait_for 'grep -q two "$T_DIR/client.out"' 1.5; then
 	pass "draining: an open echo connection is still served"

@@ -39,7 +39,7 @@ close-mode graceful" || t_abort "acceptd did not start"
 oneshot_client
 is "$client_status" 0 "graceful: the client reads to a clean EOF" ||
     diag "$(cat "$T_DIR/c.err")"
-wait_for '[ "$(conns time-wait "$PORT")" -ge 1 ]' 1
+wait_for '[ "$(conns time-wait "$PORT")" -ge 1 ]' 10
 ok "graceful: the server side closed first and sits in TIME_WAIT" \
     test "$(conns time-wait "$PORT")" -ge 1
 stop_acceptd TERM 3
@@ -50,7 +50,7 @@ protocol http
 close-mode never" || t_abort "acceptd did not start"
 body=$(run_bounded 5 curl -s --max-time 3 "http://127.0.0.1:$PORT/")
 is "$body" "Hello, world" "never: the request is answered"
-wait_for '[ "$(conns close-wait "$PORT")" -ge 1 ]' 2
+wait_for '[ "$(conns close-wait "$PORT")" -ge 1 ]' 10
 is "$(conns close-wait "$PORT")" 1 "never: after curl closes, the server socket is in CLOSE_WAIT"
 # Give it a second to (wrongly) close: it must not.
 wait_for '[ "$(conns close-wait "$PORT")" -eq 0 ]' 1
@@ -63,12 +63,12 @@ protocol echo
 idle-timeout 1s" || t_abort "acceptd did not start"
 exec 5<>"/dev/tcp/127.0.0.1/$PORT"
 t0=$(now_ms)
-wait_for '[ "$(conns established "$PORT")" -ge 1 ]' 1
-wait_for '[ "$(conns established "$PORT")" -eq 0 ]' 3
+wait_for '[ "$(conns established "$PORT")" -ge 1 ]' 10
+wait_for '[ "$(conns established "$PORT")" -eq 0 ]' 15
 elapsed=$(($(now_ms) - t0))
-ok "idle-timeout 1s: the server closed the silent client after 0.8-3 s ($elapsed ms)" \
-    test "$elapsed" -ge 800 -a "$elapsed" -le 3000 -a \
-    "$(conns established "$PORT")" -eq 0
+# Not sooner than the timeout (minus the clock's ms); later only by load.
+ok "idle-timeout 1s: the server closed the silent client, not before 1 s ($elapsed ms)" \
+    test "$elapsed" -ge 990 -a "$(conns established "$PORT")" -eq 0
 read -r -t 1 -u 5 _
 is "$?" 1 "idle-timeout: the client reads EOF"
 exec 5<&-

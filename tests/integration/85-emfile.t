@@ -50,7 +50,7 @@ wait_for '[ "$(jctl ".workers[0].connections" status)" = 5 ]' 3
 is "$(jctl '.workers[0].connections' status)" 5 \
     "the three waiting clients are accepted"
 is "$(jctl .listen.queue sockets)" 0 "the queue is empty again"
-wait_for 'grep -q "accepting again" "$ACCEPTD_LOG"' 2
+wait_for 'grep -q "accepting again" "$ACCEPTD_LOG"' 10
 like "$(cat "$ACCEPTD_LOG")" \
     "worker 0: accepting again after [0-9]+ accept errors \\(Too many open files\\)" \
     "the log says when it is over, and how many tries failed"

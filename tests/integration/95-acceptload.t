@@ -7,7 +7,7 @@
 ACCEPTLOAD=$TEST_BUILD/tools/acceptload
 need_cmd jq
 
-plan 16
+plan 23
 
 ok "acceptd starts (http, 2 workers, a backlog the load cannot overflow)" \
     start_acceptd "$(base_conf)
@@ -80,5 +80,22 @@ ok "hold: acceptd sees 50 open connections" \
 kill -INT "$hold" 2>/dev/null
 wait "$hold"
 is "$(jq -r .connects.ok "$T_DIR/hold.json")" 50 "hold: acceptload held 50"
+
+# Usage asked for goes to stdout with 0; a mistake to stderr with 1, and
+# every message starts "acceptload:" however it was run.
+out=$("$ACCEPTLOAD" -'?' 2>/dev/null); rc=$?
+is "$rc" 0 "-?: exits 0"
+like "$out" '^usage: acceptload' "-?: usage on stdout"
+"$ACCEPTLOAD" --help >/dev/null 2>&1
+is "$?" 0 "--help: exits 0"
+out=$("$ACCEPTLOAD" -x -p "$PORT" churn 2>&1 >/dev/null); rc=$?
+is "$rc" 1 "an unknown option exits 1"
+like "$out" '^acceptload: unknown option -x' "... saying so with the one prefix"
+# Nothing listens on a port just closed: no connection can succeed.
+dead=$(free_port)
+out=$("$ACCEPTLOAD" -q -p "$dead" -n 3 connect-close 2>&1); rc=$?
+is "$rc" 1 "every connection failed: exits 1"
+like "$out" 'acceptload: no connection to 127\.0\.0\.1:[0-9]+ succeeded' \
+    "... and says so"
 
 done_testing

@@ -312,8 +312,8 @@ test_durations(void)
 		{ "2m", 1, 120000, NULL },
 		{ "1440m", 1, 86400000, NULL },
 		{ "86400000ms", 1, 86400000, NULL },
-		{ "10", 0, 0, "needs a unit: ms, s or m" },
-		{ "1", 0, 0, "needs a unit: ms, s or m" },
+		{ "10", 1, 10000, NULL },
+		{ "1", 1, 1000, NULL },
 		{ "", 0, 0, "is not a duration (like 0, 250ms, 10s, 2m)" },
 		{ "ms", 0, 0, "is not a duration (like 0, 250ms, 10s, 2m)" },
 		{ "-1s", 0, 0, "is not a duration (like 0, 250ms, 10s, 2m)" },
@@ -335,7 +335,7 @@ test_durations(void)
 	    conf_parse_duration, "duration");
 }
 
-/* The tools' rule: a bare number is seconds, the rest as in the file. */
+/* A bare number is seconds, in the file as on a command line. */
 static void
 test_duration_args(void)
 {
@@ -357,7 +357,7 @@ test_duration_args(void)
 	};
 
 	check_durations(cases, sizeof(cases) / sizeof(cases[0]),
-	    conf_parse_duration_arg, "argument");
+	    conf_parse_duration, "bare seconds");
 }
 
 static void
@@ -620,9 +620,12 @@ test_set_settings(void)
 	is_str(err, "close-mode: \"rst\" is not one of graceful, reset, half, "
 	    "never", "settings: message");
 	is_int(conf_set_settings(&set, "response-delay", "5", err,
-	    sizeof(err)), -1, "settings: bare number");
-	is_str(err, "response-delay: \"5\" needs a unit: ms, s or m",
-	    "settings: message");
+	    sizeof(err)), 0, "settings: a bare number is seconds");
+	is_int(set.response_delay_ms, 5000, "settings: 5 is 5s");
+	is_int(conf_set_settings(&set, "response-delay", "5h", err,
+	    sizeof(err)), -1, "settings: unknown unit");
+	is_str(err, "response-delay: \"5h\" has an unknown unit (use ms, s "
+	    "or m)", "settings: message");
 	is_int(conf_set_settings(&set, "listen", "127.0.0.1:1", err,
 	    sizeof(err)), -1, "settings: listen refused");
 	is_str(err, "listen: cannot be changed at run time; edit the file "

@@ -1,7 +1,9 @@
 /*
  * Unit tests for the kernel view on loopback: the accept queue, sockets by
- * state on both sides of a port (checked against ss), and TCP counters.
+ * state on both sides of a port (checked against ss), the kernel's port
+ * filter with several ports and many sockets, and TCP counters.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -23,16 +25,28 @@
 #define NCLIENTS	3
 #define MAXSOCKETS	128
 #define DEADLINE_MS	3000
+#define NMANY		2000	/* connections in the many-sockets test */
 
 struct snapshot {
 	struct kview_socket	s[MAXSOCKETS];
 	int			n, total;
 };
 
+/* How often each port was seen, per side, where a port is the other end. */
+struct tally {
+	unsigned short		port;		/* the port asked for */
+	unsigned char		seen[2][65536];	/* [side][other end's port] */
+	int			listeners, foreign, total;
+};
+
 static long long	now_ms(void);
 static int		port_of(const struct sockaddr_storage *);
 static void		snapshot_add(const struct kview_socket *, void *);
 static int		snapshot_take(struct snapshot *, unsigned short);
+static int		snapshot_ports(struct snapshot *,
+			    const unsigned short *, int);
+static int		snapshot_only(const struct snapshot *,
+			    const unsigned short *, int);
 static int		snapshot_count(const struct snapshot *, int, int);
 static const struct kview_socket *snapshot_find(const struct snapshot *,
 			    int, int);
@@ -51,6 +65,12 @@ static void		test_ss(unsigned short);
 static void		test_counters(int, int);
 static void		test_time_wait(int, unsigned short, int, int);
 static void		test_ipv6(void);
+static void		test_ports(void);
+static void		test_ports_invalid(void);
+static void		tally_add(const struct kview_socket *, void *);
+static int		raise_fd_limit(rlim_t);
+static int		connect_many(int, unsigned short, int *, int *, int);
+static void		test_many(void);
 
 static long long
 now_ms(void)
@@ -84,6 +104,48 @@ snapshot_take(struct snapshot *snap, unsigned short port)
 		tap_diag("kview_sockets returned %d, called back %d times",
 		    n, snap->total);
 	return n;
+}
+
+static int
+snapshot_ports(struct snapshot *snap, const unsigned short *ports,
+    int nports)
+{
+	int	n;
+
+	memset(snap, 0, sizeof(*snap));
+	n = kview_sockets_ports(ports, nports, snapshot_add, snap);
+	if (n == -1)
+		tap_diag("kview_sockets_ports(%d ports): %s", nports,
+		    strerror(errno));
+	return n;
+}
+
+/*
+ * Whether every socket listed belongs to ports, on the side it claims:
+ * its local port is one of them on the server side, its peer port on the
+ * client side.
+ */
+static int
+snapshot_only(const struct snapshot *snap, const unsigned short *ports,
+    int nports)
+{
+	const struct kview_socket	*s;
+	int				 i, j, mine;
+
+	for (i = 0; i < snap->n; i++) {
+		s = &snap->s[i];
+		mine = 0;
+		for (j = 0; j < nports; j++)
+			if (port_of(s->side == KV_SIDE_SERVER ? &s->local :
+			    &s->peer) == ports[j])
+				mine = 1;
+		if (!mine) {
+			tap_diag("socket %d->%d listed (side %d)",
+			    port_of(&s->local), port_of(&s->peer), s->side);
+			return 0;
+		}
+	}
+	return 1;
 }
 
 static int
@@ -461,9 +523,9 @@ test_ipv6(void)
 	struct snapshot			 snap;
 	const struct kview_socket	*s;
 	struct sockaddr_in6		*sin6;
-	unsigned short			 port;
+	unsigned short			 port, oport;
 	unsigned int			 q, l;
-	int				 lfd, c, cport;
+	int				 lfd, c, cport, olfd, oc, ocport;
 
 	if ((lfd = listener(AF_INET6, "::1", &port)) == -1) {
 		ok(1, "# skip no IPv6 loopback: %s", strerror(errno));
@@ -477,7 +539,16 @@ test_ipv6(void)
 		return;
 	}
 	is_int(wait_queue(lfd, 1), 1, "IPv6: one queued connection");
-	snapshot_take(&snap, port);
+	if ((olfd = listener(AF_INET6, "::1", &oport)) == -1 ||
+	    (oc = client(AF_INET6, "::1", oport, &ocport)) == -1) {
+		ok(0, "second IPv6 listener and client: %s", strerror(errno));
+		return;
+	}
+	is_int(wait_queue(olfd, 1), 1, "IPv6: one queued on another port");
+	is_int(snapshot_take(&snap, port), 3,
+	    "IPv6: listener, child and client listed, no more");
+	ok(snapshot_only(&snap, &port, 1),
+	    "IPv6: nothing of the other port listed");
 	s = snapshot_find(&snap, KV_SIDE_SERVER, 0);
 	sin6 = s != NULL ? (struct sockaddr_in6 *)&s->local : NULL;
 	ok(s != NULL && s->state == KV_LISTEN && sin6->sin6_family ==
@@ -488,8 +559,192 @@ test_ipv6(void)
 	s = snapshot_find(&snap, KV_SIDE_CLIENT, cport);
 	ok(s != NULL && s->state == KV_ESTABLISHED &&
 	    s->peer.ss_family == AF_INET6, "IPv6 client side ESTABLISHED");
+	close(oc);
+	close(olfd);
 	close(c);
 	close(lfd);
+}
+
+/*
+ * Two IPv4 listeners and one of each on IPv6, one unaccepted client each:
+ * one port lists its own three sockets only, both ports list all, and the
+ * sides follow the ports asked for.
+ */
+static void
+test_ports(void)
+{
+	struct snapshot	 snap;
+	unsigned short	 ports[KVIEW_PORTS_MAX], both[4];
+	int		 lfd[2], c[2], cport[2], i;
+
+	for (i = 0; i < 2; i++)
+		if ((lfd[i] = listener(AF_INET, "127.0.0.1", &both[i])) == -1 ||
+		    (c[i] = client(AF_INET, "127.0.0.1", both[i],
+		    &cport[i])) == -1 || wait_queue(lfd[i], 1) != 1) {
+			ok(0, "listener and client %d: %s", i, strerror(errno));
+			return;
+		}
+	is_int(snapshot_ports(&snap, &both[0], 1), 3,
+	    "one port: its listener, child and client");
+	ok(snapshot_only(&snap, &both[0], 1) &&
+	    snapshot_find(&snap, KV_SIDE_SERVER, cport[0]) != NULL &&
+	    snapshot_find(&snap, KV_SIDE_CLIENT, cport[0]) != NULL,
+	    "nothing of the other port, both sides of its own");
+	is_int(snapshot_ports(&snap, both, 2), 6, "two ports: six sockets");
+	ok(snapshot_only(&snap, both, 2), "only those of the two ports");
+	is_int(snapshot_count(&snap, KV_SIDE_SERVER, KV_LISTEN), 2,
+	    "two listeners, server side");
+	is_int(snapshot_count(&snap, KV_SIDE_SERVER, KV_ESTABLISHED), 2,
+	    "two children, server side");
+	is_int(snapshot_count(&snap, KV_SIDE_CLIENT, KV_ESTABLISHED), 2,
+	    "two clients, client side");
+	both[2] = both[1];
+	both[3] = both[0];
+	is_int(snapshot_ports(&snap, both, 4), 6,
+	    "a port given twice lists its sockets once");
+
+	/* The longest filter: the kernel's audit must take it too. */
+	for (i = 0; i < KVIEW_PORTS_MAX; i++)
+		ports[i] = both[i % 2];
+	is_int(snapshot_ports(&snap, ports, KVIEW_PORTS_MAX), 6,
+	    "%d ports, the longest filter: the same six", KVIEW_PORTS_MAX);
+	for (i = 0; i < 2; i++) {
+		close(c[i]);
+		close(lfd[i]);
+	}
+}
+
+static void
+test_ports_invalid(void)
+{
+	unsigned short	ports[KVIEW_PORTS_MAX + 1];
+	int		i;
+
+	memset(ports, 0, sizeof(ports));
+	ports[0] = 80;
+
+	ok(kview_sockets_ports(ports, 0, snapshot_add, NULL) == -1 &&
+	    errno == EINVAL, "no port: EINVAL");
+	ok(kview_sockets_ports(NULL, 1, snapshot_add, NULL) == -1 &&
+	    errno == EINVAL, "no port array: EINVAL");
+	ok(kview_sockets_ports(ports, 2, snapshot_add, NULL) == -1 &&
+	    errno == EINVAL, "a port 0 among others: EINVAL");
+	for (i = 0; i <= KVIEW_PORTS_MAX; i++)
+		ports[i] = 80;
+	ok(kview_sockets_ports(ports, KVIEW_PORTS_MAX + 1, snapshot_add,
+	    NULL) == -1 && errno == EINVAL, "more than %d ports: EINVAL",
+	    KVIEW_PORTS_MAX);
+}
+
+static void
+tally_add(const struct kview_socket *s, void *arg)
+{
+	struct tally	*t = arg;
+	int		 other;
+
+	t->total++;
+	if (s->state == KV_LISTEN) {
+		t->listeners++;
+		return;
+	}
+	if (s->side == KV_SIDE_SERVER && port_of(&s->local) == t->port)
+		other = port_of(&s->peer);
+	else if (s->side == KV_SIDE_CLIENT && port_of(&s->peer) == t->port)
+		other = port_of(&s->local);
+	else {
+		t->foreign++;
+		return;
+	}
+	if (t->seen[s->side][other] < 255)
+		t->seen[s->side][other]++;
+}
+
+/* Room for want descriptors, within the hard limit; 0 or -1. */
+static int
+raise_fd_limit(rlim_t want)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return -1;
+	if (rl.rlim_cur >= want)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+		return -1;
+	rl.rlim_cur = want;
+	return setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/* n clients of port, each accepted at once; how many made it. */
+static int
+connect_many(int lfd, unsigned short port, int *c, int *cport, int n)
+{
+	int	i, a;
+
+	for (i = 0; i < n; i++) {
+		if ((c[2 * i] = client(AF_INET, "127.0.0.1", port,
+		    &cport[i])) == -1)
+			break;
+		if ((a = accept(lfd, NULL, NULL)) == -1) {
+			close(c[2 * i]);
+			break;
+		}
+		c[2 * i + 1] = a;
+	}
+	return i;
+}
+
+/*
+ * Many connections, and as many on another port: every one of ours is
+ * listed exactly once on each side, none of the others, across the many
+ * datagrams a dump this size takes.
+ */
+static void
+test_many(void)
+{
+	static struct tally	 t;
+	unsigned short		 port, oport;
+	int			*fds, *cport, lfd, olfd, n, on, i, once = 1;
+
+	if (raise_fd_limit(4 * NMANY + 64) == -1) {
+		ok(1, "# skip %d descriptors not allowed", 4 * NMANY + 64);
+		return;
+	}
+	fds = calloc(4 * NMANY, sizeof(*fds));
+	cport = calloc(2 * NMANY, sizeof(*cport));
+	if (fds == NULL || cport == NULL ||
+	    (lfd = listener(AF_INET, "127.0.0.1", &port)) == -1 ||
+	    (olfd = listener(AF_INET, "127.0.0.1", &oport)) == -1) {
+		ok(0, "many: set up: %s", strerror(errno));
+		return;
+	}
+	n = connect_many(lfd, port, fds, cport, NMANY);
+	on = connect_many(olfd, oport, fds + 2 * n, cport + n, NMANY);
+	ok(n == NMANY && on == NMANY, "%d + %d connections made (want %d + "
+	    "%d)", n, on, NMANY, NMANY);
+	memset(&t, 0, sizeof(t));
+	t.port = port;
+	is_int(kview_sockets(port, tally_add, &t), 2 * n + 1,
+	    "many: returned count is both sides of ours plus the listener");
+	is_int(t.total, 2 * n + 1, "many: as many callbacks");
+	is_int(t.listeners, 1, "many: one listener");
+	is_int(t.foreign, 0, "many: none of the other port");
+	for (i = 0; i < n; i++)
+		if (t.seen[KV_SIDE_SERVER][cport[i]] != 1 ||
+		    t.seen[KV_SIDE_CLIENT][cport[i]] != 1) {
+			tap_diag("client port %d seen %d/%d times", cport[i],
+			    t.seen[KV_SIDE_SERVER][cport[i]],
+			    t.seen[KV_SIDE_CLIENT][cport[i]]);
+			once = 0;
+			break;
+		}
+	ok(once, "many: each connection once on each side");
+	for (i = 0; i < 2 * (n + on); i++)
+		close(fds[i]);
+	close(lfd);
+	close(olfd);
+	free(fds);
+	free(cport);
 }
 
 int
@@ -498,5 +753,8 @@ main(void)
 	test_basics();
 	test_ipv4();
 	test_ipv6();
+	test_ports();
+	test_ports_invalid();
+	test_many();
 	return tap_done();
 }

@@ -1,0 +1,54 @@
+/*
+ * Steering a reuseport group (Linux): a classic BPF program attached to
+ * the group picks the socket for each new connection by its index in the
+ * group, at random among the indices given.  Without a program the kernel
+ * picks by the connection's hash, among all of them.
+ */
+#include <sys/socket.h>
+#include <linux/filter.h>
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "acceptd.h"
+
+#ifndef SO_ATTACH_REUSEPORT_CBPF
+#define SO_ATTACH_REUSEPORT_CBPF	51
+#endif
+#ifndef SO_DETACH_REUSEPORT_BPF
+#define SO_DETACH_REUSEPORT_BPF		68
+#endif
+
+int
+listen_steer(int fd, const int *keep, int n)
+{
+	struct sock_filter	*code;
+	struct sock_fprog	 prog;
+	int			 i, len = 3 + 2 * n, zero = 0, r;
+
+	if (keep == NULL) {
+		if (setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &zero,
+		    sizeof(zero)) == -1 && errno != ENOENT)
+			return -1;
+		return 0;
+	}
+	if ((code = calloc(len, sizeof(*code))) == NULL)
+		return -1;
+	/* A = random % n; then A = keep[A] by a jump table. */
+	code[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    (unsigned int)(SKF_AD_OFF + SKF_AD_RANDOM));
+	code[1] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, n);
+	for (i = 0; i < n; i++) {
+		code[2 + 2 * i] = (struct sock_filter)BPF_JUMP(BPF_JMP |
+		    BPF_JEQ | BPF_K, i, 0, 1);
+		code[3 + 2 * i] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+		    keep[i]);
+	}
+	code[len - 1] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, keep[0]);
+	prog.len = len;
+	prog.filter = code;
+	r = setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog,
+	    sizeof(prog));
+	free(code);
+	return r;
+}
