@@ -265,6 +265,7 @@ scen_ingest_app(FILE *in, FILE *out, const char *server, long long offset)
 		else
 			snprintf(conn, sizeof(conn), "%s", SCEN_NOCONN);
 		scen_event_write(out, t - offset, "app", conn, ev,
+		    "source", json_get(f, n, "source"),
 		    "worker", json_get(f, n, "worker"),
 		    "id", json_get(f, n, "conn"),
 		    "detail", json_get(f, n, "detail"), NULL);

@@ -154,9 +154,12 @@ scen_ladder_text(const struct scen_event *ev, int *col)
 		wire_text(f, ev);
 	} else if (strcmp(ev->lane, "app") == 0) {
 		*col = SCEN_COL_APP;
-		fprintf(f, "w%s %s %s", scen_event_get(ev, "worker") ?
-		    scen_event_get(ev, "worker") : "?",
-		    scen_conn_short(ev->conn, c, sizeof(c)), ev->event);
+		if (scen_event_get(ev, "worker") != NULL)
+			fprintf(f, "w%s %s %s", scen_event_get(ev, "worker"),
+			    scen_conn_short(ev->conn, c, sizeof(c)),
+			    ev->event);
+		else	/* the master's own: a control action in effect */
+			fputs(ev->event, f);
 		text = scen_event_get(ev, "detail");
 		if (text != NULL && *text != '\0')
 			fprintf(f, " %s", text);
