@@ -24,7 +24,8 @@ like "$(cat "$T_DIR/refuse.out")" "notes\.txt" "... and the message names it"
 # A run, copied, the original removed: the checks again from the copy.
 run_bounded 60 tools/scenario run max-connections -o "$T_DIR/run" \
     >"$T_DIR/run.out" 2>&1
-is "$?" 0 "max-connections passes"
+is "$?" 0 "max-connections passes" ||
+    grep -A 8 '^FAIL' "$T_DIR/run/checks.txt" | sed 's/^/# /'
 want=$(grep -c '^PASS' "$T_DIR/run/checks.txt")
 cp -a "$T_DIR/run" "$T_DIR/copy"
 rm -rf "$T_DIR/run"
