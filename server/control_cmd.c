@@ -285,6 +285,42 @@ cmd_workers(struct ctl_client *c, int argc, char **argv)
 	ctl_status_common(c, 1);
 }
 
+/*
+ * What a change left, in one line (the answer of pause, resume, set,
+ * scale and reload, once the workers have applied it).
+ */
+static void
+ctl_state_answer(struct ctl_client *c, struct proc_req *req)
+{
+	struct proc	*p;
+	int		 i, n = 0, paused = 0, retiring = 0;
+
+	if (proc_req_error(req) != NULL) {
+		ctl_done(c, proc_req_error(req));
+		return;
+	}
+	for (i = 0; i < CONF_WORKERS_MAX; i++)
+		if (master.slot[i].wanted) {
+			n++;
+			paused += master.slot[i].set.paused;
+		}
+	TAILQ_FOREACH(p, &procs, entry)
+		retiring += p->retiring;
+	if (c->json)
+		ctl_printf(c, "{\"workers\":%d,\"paused\":%d,\"retiring\":%d,"
+		    "\"accept\":\"%s\"}\n", n, paused, retiring,
+		    conf_accept_name(master.conf.accept));
+	else {
+		ctl_printf(c, "%d worker%s (%s): %d accepting, %d paused", n,
+		    n == 1 ? "" : "s", conf_accept_name(master.conf.accept),
+		    n - paused, paused);
+		if (retiring > 0)
+			ctl_printf(c, ", %d retiring", retiring);
+		ctl_printf(c, "\n");
+	}
+	ctl_done(c, NULL);
+}
+
 /* pause/resume [WORKER] */
 static void
 cmd_pause(struct ctl_client *c, int argc, char **argv)
@@ -294,7 +330,7 @@ cmd_pause(struct ctl_client *c, int argc, char **argv)
 
 	if (argc == 2 && (only = ctl_worker_arg(c, argv[1])) == -1)
 		return;
-	if ((req = ctl_req_new(c, NULL)) == NULL)
+	if ((req = ctl_req_new(c, ctl_state_answer)) == NULL)
 		return;
 	master_setting("paused", strcmp(argv[0], "pause") == 0 ? "yes" : "no",
 	    only, req);
@@ -345,7 +381,7 @@ cmd_set(struct ctl_client *c, int argc, char **argv)
 		if ((only = ctl_worker_arg(c, argv[3])) == -1)
 			return;
 	}
-	if ((req = ctl_req_new(c, NULL)) == NULL)
+	if ((req = ctl_req_new(c, ctl_state_answer)) == NULL)
 		return;
 	master_setting(argv[1], argv[2], only, req);
 	ctl_req_wait(c, req);
@@ -619,7 +655,7 @@ cmd_scale(struct ctl_client *c, int argc, char **argv)
 		return;
 	}
 	/* New workers owe "ready", retired ones the answer to STOP. */
-	if ((req = ctl_req_new(c, NULL)) == NULL)
+	if ((req = ctl_req_new(c, ctl_state_answer)) == NULL)
 		return;
 	master_scale(n, req);
 	ctl_req_wait(c, req);
@@ -662,7 +698,7 @@ cmd_reload(struct ctl_client *c, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if ((req = ctl_req_new(c, NULL)) == NULL)
+	if ((req = ctl_req_new(c, ctl_state_answer)) == NULL)
 		return;
 	if (master_reload(why, sizeof(why), req) == -1) {
 		proc_req_forget(req);

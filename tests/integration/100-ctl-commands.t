@@ -5,7 +5,7 @@
 . tests/lib.sh
 need_cmd jq
 
-plan 107
+plan 108
 
 # json_has JSON FILTER KEY...: every object FILTER selects, in every JSON
 # text of JSON, has every KEY; and FILTER selects at least one.
@@ -87,12 +87,16 @@ ok "workers -j: each worker has the status keys and every counter" \
 
 # --- pause and resume ---
 ctl_check "pause exits 0" pause
-is "$out" "" "pause prints nothing"
+like "$out" "^2 workers \\([a-z]+\\): 0 accepting, 2 paused$" \
+    "pause prints the state it left in one line"
 is "$(states)" "paused paused" "after pause: every worker paused"
 ctl_check "resume exits 0" resume
 is "$(states)" "accepting accepting" "after resume: every worker accepting"
 ctl_check "-j pause exits 0" -j pause
 ok "-j pause prints JSON or nothing" json_or_empty "$out"
+is "$(printf '%s' "$out" | jq -c '{workers, paused, retiring}')" \
+    '{"workers":2,"paused":2,"retiring":0}' \
+    "-j pause: the state as JSON"
 ctl_check "-j resume exits 0" -j resume
 ok "-j resume prints JSON or nothing" json_or_empty "$out"
 is "$(states)" "accepting accepting" "after -j pause, -j resume: accepting"

