@@ -1,23 +1,34 @@
-# acceptd: build, run, test, bench.  Read top to bottom.
+# acceptd: build, run, test, bench.  Read top to bottom.  GNU make only
+# (gmake on the BSDs; BSDmakefile says so to BSD make).
 #
 #   make            build server/acceptd, tools/acceptctl, tools/acceptload,
 #                   tools/scenlog (the scenarios' event log reader)
 #   make run        install what is missing, build, run on conf/acceptd.conf
-#   make check      install what tests need, build, run every test, each
-#                   fuzz target for 10 s, then every test again built with
-#                   ASan+UBSan (into .san/): prove's summary comes last
+#   make check      install what tests need, build, run every test; the
+#                   integration tests again on the kqueue backend (.kqueue/)
+#                   and on kqueue with the portable fallbacks (.portable/);
+#                   each fuzz target for 10 s, then every test again built
+#                   with ASan+UBSan (into .san/): prove's summary comes last
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (60), into .fuzz/
 #   make bench      acceptd against nginx on this machine (tools/bench)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # One variable away: O=DIR builds into DIR, SAN=1 adds the sanitizers,
-# OPT='-O3 -march=native' changes optimisation.
+# OPT='-O3 -march=native' changes optimisation, EV=kqueue the kqueue event
+# backend (on Linux through the kqueue-over-epoll shim in tests/kqueue),
+# PORTABLE=1 the portable fallbacks of common/os.h (what the BSDs and macOS
+# build) instead of the Linux calls.
+
+# BSD make (which defines .MAKE) says this first, then stops at ifeq.
+BSD_MAKE_SAYS != test -z "$(.MAKE)" || echo "acceptd's Makefile needs GNU make: run gmake" >&2
 
 PREFIX	?= /usr/local
 DESTDIR	?=
 O	?= .
 OPT	?= -O2 -g
 SAN	?=
+EV	?=
+PORTABLE ?=
 
 BSD_CFLAGS != pkg-config --cflags libbsd-overlay 2>/dev/null || true
 BSD_LIBS   != pkg-config --libs libbsd-overlay 2>/dev/null || echo -lbsd
@@ -32,7 +43,8 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 
 # Per-OS files end in _linux.c or _bsd.c; the event backends (ev_*.c) are
-# included by common/ev.c, which picks one.
+# included by common/ev.c, which picks one.  The system calls of common/os.h
+# come from os_linux.c on Linux, else (or with PORTABLE=1) os_portable.c.
 ifeq ($(shell uname -s),Linux)
 PLATFORM := linux
 else
@@ -40,17 +52,36 @@ PLATFORM := bsd
 endif
 per_os	= $(filter-out $(1)/ev_%.c $(1)/%_linux.c $(1)/%_bsd.c,$(wildcard $(1)/*.c)) \
 	  $(wildcard $(1)/*_$(PLATFORM).c)
+ifeq ($(PLATFORM)$(PORTABLE),linux)
+OS_SRC	:= common/os_linux.c
+else
+OS_SRC	:= common/os_portable.c
+endif
 
-COMMON_SRCS	:= $(call per_os,common)
+# EV=kqueue on Linux: every file sees the shim's <sys/event.h>, and the
+# shim joins the library.  The BSDs and macOS use kqueue anyway.
+ifeq ($(EV),kqueue)
+CFLAGS	+= -DEV_BACKEND_KQUEUE
+ifeq ($(PLATFORM),linux)
+CFLAGS	+= -Itests/kqueue
+EV_SRCS	:= tests/kqueue/kqueue_shim.c
+endif
+else ifneq ($(EV),)
+$(error EV=$(EV): the event backends are epoll (the default on Linux) and kqueue)
+endif
+
+COMMON_SRCS	:= $(filter-out common/os_%.c,$(call per_os,common)) $(OS_SRC)
 SERVER_SRCS	:= $(filter-out server/acceptd.c,$(call per_os,server))
 TOOL_MAINS	:= tools/acceptctl.c tools/acceptload.c tools/scenlog.c
 TOOLS_SRCS	:= $(filter-out $(TOOL_MAINS),$(wildcard tools/*.c))
-LIB_SRCS	:= $(COMMON_SRCS) $(SERVER_SRCS) $(TOOLS_SRCS)
+LIB_SRCS	:= $(COMMON_SRCS) $(SERVER_SRCS) $(TOOLS_SRCS) $(EV_SRCS)
 LIB		:= $(O)/libacceptd.a
 
 PROGS	:= $(O)/server/acceptd $(TOOL_MAINS:%.c=$(O)/%)
-UNITS	:= $(patsubst tests/unit/%_test.c,$(O)/tests/unit/%.t,$(wildcard tests/unit/*_test.c)) \
-	   $(O)/tests/unit/ev-kqueue.t
+UNITS	:= $(patsubst tests/unit/%_test.c,$(O)/tests/unit/%.t,$(wildcard tests/unit/*_test.c))
+ifeq ($(PLATFORM),linux)
+UNITS	+= $(O)/tests/unit/ev-kqueue.t $(O)/tests/unit/kqueue-shim.t
+endif
 MANS	:= server/acceptd.8 server/acceptd.conf.5 tools/acceptctl.8 tools/acceptload.1
 # Every shell file: scripts, the files they source, the shell tests.  The
 # checks shellcheck leaves out are listed, with the reason, in .shellcheckrc.
@@ -59,9 +90,15 @@ SHELLS	:= $(wildcard .ci/run tools/scenario tools/bench tools/install-deps \
 
 all: $(PROGS) $(UNITS)
 
-$(O)/%.o: %.c
+# Objects built with other EV, PORTABLE or SAN values are rebuilt, not
+# mixed: the stamp is rewritten only when they change.
+BUILD_VARS	:= EV=$(EV) PORTABLE=$(PORTABLE) SAN=$(SAN)
+$(O)/%.o: %.c $(O)/build.stamp
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+$(O)/build.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(BUILD_VARS)' | cmp -s - $@ || echo '$(BUILD_VARS)' >$@
 
 # The default config file is compiled into acceptd.o, which is rebuilt
 # when PREFIX changes: the stamp is rewritten only then.
@@ -85,13 +122,21 @@ $(O)/tests/unit/%.t: $(O)/tests/unit/%_test.o $(LIB)
 # The kqueue backend, compiled against the kqueue-over-epoll shim in
 # tests/kqueue and run through the same event-layer tests as epoll.
 KQ_CFLAGS = $(CFLAGS) -Itests/kqueue -DEV_BACKEND_KQUEUE
-$(O)/tests/kqueue/ev.o: common/ev.c common/ev_kqueue.c common/ev.h
+$(O)/tests/kqueue/ev.o: common/ev.c common/ev_kqueue.c common/ev.h \
+    $(O)/build.stamp
 	@mkdir -p $(@D)
 	$(CC) $(KQ_CFLAGS) -c $< -o $@
-$(O)/tests/kqueue/kqueue_shim.o: tests/kqueue/kqueue_shim.c
+$(O)/tests/kqueue/kqueue_shim.o: tests/kqueue/kqueue_shim.c $(O)/build.stamp
 	@mkdir -p $(@D)
 	$(CC) $(KQ_CFLAGS) -MMD -MP -c $< -o $@
 $(O)/tests/unit/ev-kqueue.t: $(O)/tests/unit/ev_test.o $(O)/tests/kqueue/ev.o \
+    $(O)/tests/kqueue/kqueue_shim.o
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+# The shim itself against kqueue(2).
+$(O)/tests/kqueue/shim_test.o: tests/kqueue/shim_test.c $(O)/build.stamp
+	@mkdir -p $(@D)
+	$(CC) $(KQ_CFLAGS) -Itests -MMD -MP -c $< -o $@
+$(O)/tests/unit/kqueue-shim.t: $(O)/tests/kqueue/shim_test.o \
     $(O)/tests/kqueue/kqueue_shim.o
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -99,14 +144,22 @@ $(O)/tests/unit/ev-kqueue.t: $(O)/tests/unit/ev_test.o $(O)/tests/kqueue/ev.o \
 
 # Tests: unit binaries and integration scripts, all TAP, all through prove.
 # TEST_BUILD tells the scripts which build's binaries to run.
+# The kqueue passes run the integration tests (and the event-layer units)
+# without the sanitizers: what they add is the other backend's code path.
 PROVE	= prove --exec '' $(PROVEFLAGS)
-TESTS	= $(UNITS) $(sort $(wildcard tests/integration/*.t))
+INTEGRATION = $(sort $(wildcard tests/integration/*.t))
+TESTS	= $(UNITS) $(INTEGRATION)
+EV_UNITS = tests/unit/ev.t tests/unit/ev-kqueue.t
 
 check: deps-check
 	$(MAKE) all
 	mandoc -Tlint -W warning $(wildcard $(MANS))
 	shellcheck -x $(SHELLS)
 	TEST_BUILD=. $(PROVE) $(TESTS)
+	$(MAKE) O=.kqueue EV=kqueue all
+	TEST_BUILD=.kqueue $(PROVE) $(EV_UNITS:%=.kqueue/%) $(INTEGRATION)
+	$(MAKE) O=.portable EV=kqueue PORTABLE=1 all
+	TEST_BUILD=.portable $(PROVE) $(EV_UNITS:%=.portable/%) $(INTEGRATION)
 	$(MAKE) fuzz FUZZ_SECONDS=10
 	$(MAKE) O=.san SAN=1 all
 	TEST_BUILD=.san ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
@@ -133,7 +186,7 @@ FUZZ_DICT	= $(addprefix -dict=,$(wildcard tests/fuzz/$*.dict))
 $(FUZZ)/conf: common/conf.c
 $(FUZZ)/http: server/http.c
 $(FUZZ)/ctlline: common/ctlproto.c
-$(FUZZ)/chan: server/channel.c
+$(FUZZ)/chan: server/channel.c $(OS_SRC)
 $(FUZZ)/%: tests/fuzz/%_fuzz.c $(wildcard common/*.h server/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) $(BSD_LIBS) -o $@
@@ -171,9 +224,24 @@ install: all
 	install -m 644 conf/acceptd.conf $(DESTDIR)$(PREFIX)/etc/acceptd.conf.sample
 	test -e $(DESTDIR)$(PREFIX)/etc/acceptd.conf || \
 	    install -m 644 conf/acceptd.conf $(DESTDIR)$(PREFIX)/etc/acceptd.conf
+	$(SERVICE_INSTALL)
+
+# The service file where the system looks: systemd's unit on Linux, an
+# rc.d script on FreeBSD, with PREFIX filled in.
+ifeq ($(shell uname -s),Linux)
+SERVICE_INSTALL = install -d $(DESTDIR)$(PREFIX)/lib/systemd/system && \
+	sed 's|@PREFIX@|$(PREFIX)|g' conf/acceptd.service \
+	    >$(DESTDIR)$(PREFIX)/lib/systemd/system/acceptd.service
+else
+SERVICE_INSTALL = install -d $(DESTDIR)$(PREFIX)/etc/rc.d && \
+	sed 's|@PREFIX@|$(PREFIX)|g' conf/acceptd.rc \
+	    >$(DESTDIR)$(PREFIX)/etc/rc.d/acceptd && \
+	chmod 755 $(DESTDIR)$(PREFIX)/etc/rc.d/acceptd
+endif
 
 clean:
-	rm -rf .san .bench .fuzz $(PROGS) $(LIB) $(UNITS) tests/kqueue/*.o server/prefix.stamp
+	rm -rf .san .kqueue .portable .bench .fuzz $(PROGS) $(LIB) $(UNITS) \
+	    tests/kqueue/*.o server/prefix.stamp build.stamp
 	find common server tools tests -name '*.[od]' -delete
 
 FORCE:

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "ev.h"
 
 /* The longest duration, 24h; printed as 1440m. */
 #define CONF_DURATION_MAX	(24U * 60 * 60 * 1000)
@@ -32,6 +33,7 @@ enum conf_type {
 	CONF_ONOFF,
 	CONF_DURATION,
 	CONF_LISTEN,
+	CONF_MONITOR,
 	CONF_SOCKPATH,
 	CONF_PATH,
 	CONF_USER,
@@ -89,6 +91,8 @@ static const struct conf_directive conf_directives[] = {
 	{ "pidfile", CONF_PATH, C(pidfile), 0, 0, NULL },
 	{ "user", CONF_USER, C(user), 0, 0, NULL },
 	{ "log-level", CONF_ENUM, C(log_level), 0, 0, conf_log_level_names },
+	{ "log-file", CONF_PATH, C(log_file), 0, 0, NULL },
+	{ "monitor", CONF_MONITOR, C(monitor), 0, 0, NULL },
 };
 
 #undef C
@@ -115,10 +119,14 @@ static int	 conf_set_bool(const struct conf_directive *, int *,
 static int	 conf_set_duration(const struct conf_directive *,
 		    unsigned int *, const char *, char *, size_t);
 static int	 conf_set_listen(struct conf *, const char *, char *, size_t);
+static int	 conf_set_address(const char *, char *,
+		    struct sockaddr_storage *, socklen_t *, const char *,
+		    char *, size_t);
 static int	 conf_set_path(const struct conf_directive *, char *,
 		    const char *, char *, size_t);
 static int	 conf_set_user(char *, const char *, char *, size_t);
-static int	 conf_parse_port(const char *, in_port_t *, char *, size_t);
+static int	 conf_parse_port(const char *, const char *, in_port_t *,
+		    char *, size_t);
 static void	 conf_format(const struct conf_directive *,
 		    const struct conf *, const struct settings *, char *,
 		    size_t);
@@ -226,7 +234,8 @@ conf_defaults(struct conf *conf)
 		abort();	/* the default must parse */
 	conf->backlog = 128;
 	conf->workers = conf_default_workers();
-	conf->accept = ACCEPT_EXCLUSIVE;
+	/* kqueue has no exclusive wake-up: there the default is shared. */
+	conf->accept = EV_HAVE_EXCLUSIVE ? ACCEPT_EXCLUSIVE : ACCEPT_SHARED;
 	conf->shutdown_timeout_ms = 10 * 1000;
 	conf_default_control(conf->control, sizeof(conf->control));
 	conf_default_pidfile(conf->pidfile, sizeof(conf->pidfile));
@@ -389,24 +398,36 @@ conf_set_duration(const struct conf_directive *d, unsigned int *field,
 }
 
 static int
-conf_parse_port(const char *s, in_port_t *port, char *err, size_t errlen)
+conf_parse_port(const char *name, const char *s, in_port_t *port, char *err,
+    size_t errlen)
 {
 	const char	*errstr;
 	long long	 n;
 
 	n = strtonum(s, 1, 65535, &errstr);
 	if (errstr != NULL)
-		return conf_error(err, errlen, "listen: port \"%s\" is %s "
-		    "(1..65535)", s, strcmp(errstr, "invalid") == 0 ?
+		return conf_error(err, errlen, "%s: port \"%s\" is %s "
+		    "(1..65535)", name, s, strcmp(errstr, "invalid") == 0 ?
 		    "not a number" : errstr);
 	*port = htons((in_port_t)n);
 	return 0;
 }
 
-/* ADDR:PORT, [ADDR6]:PORT, *:PORT or localhost:PORT; no DNS. */
 static int
 conf_set_listen(struct conf *conf, const char *value, char *err,
     size_t errlen)
+{
+	return conf_set_address("listen", conf->listen, &conf->listen_addr,
+	    &conf->listen_len, value, err, errlen);
+}
+
+/*
+ * ADDR:PORT, [ADDR6]:PORT, *:PORT or localhost:PORT; no DNS.  text has
+ * the size of conf's listen and monitor.
+ */
+static int
+conf_set_address(const char *name, char *text, struct sockaddr_storage *addr,
+    socklen_t *addrlen, const char *value, char *err, size_t errlen)
 {
 	struct sockaddr_in	 sin;
 	struct sockaddr_in6	 sin6;
@@ -414,30 +435,31 @@ conf_set_listen(struct conf *conf, const char *value, char *err,
 	const char		*colon, *port;
 	size_t			 hostlen;
 
-	if (strlen(value) >= sizeof(conf->listen))
-		return conf_error(err, errlen, "listen: \"%s\" is too long",
+	if (strlen(value) >= sizeof(((struct conf *)0)->listen))
+		return conf_error(err, errlen, "%s: \"%s\" is too long", name,
 		    value);
 	if (value[0] == '[') {
 		colon = strstr(value, "]:");
 		if (colon == NULL)
-			return conf_error(err, errlen, "listen: \"%s\" is not "
-			    "[ADDR6]:PORT", value);
+			return conf_error(err, errlen, "%s: \"%s\" is not "
+			    "[ADDR6]:PORT", name, value);
 		hostlen = (size_t)(colon - value) - 1;
 		port = colon + 2;
 	} else {
 		colon = strrchr(value, ':');
 		if (colon == NULL)
-			return conf_error(err, errlen, "listen: \"%s\" is not "
-			    "ADDR:PORT or [ADDR6]:PORT", value);
+			return conf_error(err, errlen, "%s: \"%s\" is not "
+			    "ADDR:PORT or [ADDR6]:PORT", name, value);
 		if (memchr(value, ':', (size_t)(colon - value)) != NULL)
-			return conf_error(err, errlen, "listen: \"%s\": put an "
-			    "IPv6 address in brackets, as [ADDR6]:PORT", value);
+			return conf_error(err, errlen, "%s: \"%s\": put an "
+			    "IPv6 address in brackets, as [ADDR6]:PORT", name,
+			    value);
 		hostlen = (size_t)(colon - value);
 		port = colon + 1;
 	}
 	if (hostlen >= sizeof(host))
-		return conf_error(err, errlen, "listen: address in \"%s\" is "
-		    "too long", value);
+		return conf_error(err, errlen, "%s: address in \"%s\" is "
+		    "too long", name, value);
 	memcpy(host, value + (value[0] == '['), hostlen);
 	host[hostlen] = '\0';
 
@@ -447,27 +469,31 @@ conf_set_listen(struct conf *conf, const char *value, char *err,
 	sin6.sin6_family = AF_INET6;
 	if (value[0] == '[') {
 		if (inet_pton(AF_INET6, host, &sin6.sin6_addr) != 1)
-			return conf_error(err, errlen, "listen: \"%s\" is not "
-			    "an IPv6 address", host);
-		if (conf_parse_port(port, &sin6.sin6_port, err, errlen) == -1)
+			return conf_error(err, errlen, "%s: \"%s\" is not "
+			    "an IPv6 address", name, host);
+		if (conf_parse_port(name, port, &sin6.sin6_port, err,
+		    errlen) == -1)
 			return -1;
-		memcpy(&conf->listen_addr, &sin6, sizeof(sin6));
-		conf->listen_len = sizeof(sin6);
+		memset(addr, 0, sizeof(*addr));
+		memcpy(addr, &sin6, sizeof(sin6));
+		*addrlen = sizeof(sin6);
 	} else {
 		if (strcmp(host, "*") == 0)
 			sin.sin_addr.s_addr = htonl(INADDR_ANY);
 		else if (strcmp(host, "localhost") == 0)
 			sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		else if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
-			return conf_error(err, errlen, "listen: \"%s\" is not "
-			    "an IPv4 address (or *, localhost, [ADDR6])", host);
-		if (conf_parse_port(port, &sin.sin_port, err, errlen) == -1)
+			return conf_error(err, errlen, "%s: \"%s\" is not "
+			    "an IPv4 address (or *, localhost, [ADDR6])", name,
+			    host);
+		if (conf_parse_port(name, port, &sin.sin_port, err,
+		    errlen) == -1)
 			return -1;
-		memset(&conf->listen_addr, 0, sizeof(conf->listen_addr));
-		memcpy(&conf->listen_addr, &sin, sizeof(sin));
-		conf->listen_len = sizeof(sin);
+		memset(addr, 0, sizeof(*addr));
+		memcpy(addr, &sin, sizeof(sin));
+		*addrlen = sizeof(sin);
 	}
-	strlcpy(conf->listen, value, sizeof(conf->listen));
+	strlcpy(text, value, sizeof(((struct conf *)0)->listen));
 	return 0;
 }
 
@@ -525,6 +551,10 @@ conf_apply(const struct conf_directive *d, struct conf *conf,
 		return conf_set_duration(d, field, value, err, errlen);
 	case CONF_LISTEN:
 		return conf_set_listen(conf, value, err, errlen);
+	case CONF_MONITOR:
+		return conf_set_address("monitor", conf->monitor,
+		    &conf->monitor_addr, &conf->monitor_len, value, err,
+		    errlen);
 	case CONF_SOCKPATH:
 	case CONF_PATH:
 		return conf_set_path(d, field, value, err, errlen);
@@ -605,6 +635,7 @@ conf_format(const struct conf_directive *d, const struct conf *conf,
 		conf_format_duration(*(unsigned int *)field, buf, len);
 		break;
 	case CONF_LISTEN:
+	case CONF_MONITOR:
 	case CONF_SOCKPATH:
 	case CONF_PATH:
 	case CONF_USER:
@@ -623,8 +654,9 @@ conf_print(FILE *fp, const struct conf *conf)
 	for (i = 0; i < CONF_NDIRECTIVES; i++) {
 		d = &conf_directives[i];
 		conf_format(d, conf, &conf->set, buf, sizeof(buf));
-		if (d->type == CONF_USER && buf[0] == '\0')
-			continue;
+		if ((d->type == CONF_USER || d->type == CONF_MONITOR ||
+		    d->type == CONF_PATH) && buf[0] == '\0')
+			continue;	/* none */
 		fprintf(fp, "%s %s\n", d->name, buf);
 	}
 }

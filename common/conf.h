@@ -37,6 +37,9 @@ struct conf {
 	char			listen[128];	/* ADDR:PORT or [ADDR6]:PORT */
 	struct sockaddr_storage	listen_addr;
 	socklen_t		listen_len;
+	char			monitor[128];	/* ADDR:PORT; "" = none */
+	struct sockaddr_storage	monitor_addr;
+	socklen_t		monitor_len;
 	int			backlog;	/* 0..65535 */
 	int			workers;	/* 1..CONF_WORKERS_MAX */
 	enum accept_mode	accept;
@@ -44,6 +47,7 @@ struct conf {
 	char			control[PATH_MAX];
 	char			pidfile[PATH_MAX];
 	char			user[64];	/* "" = none */
+	char			log_file[PATH_MAX];	/* "" = stderr or syslog */
 	enum log_level		log_level;
 };
 

@@ -11,12 +11,6 @@
 
 #include "ev.h"
 
-#if defined(EV_BACKEND_KQUEUE) || defined(__APPLE__) || \
-    defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || \
-    defined(__DragonFly__)
-#define EV_USE_KQUEUE	1
-#endif
-
 #define EV_INTEREST	(EV_READ | EV_WRITE | EV_EXCLUSIVE)
 #define EV_MAXEVENTS_MIN	64
 #define EV_MAXEVENTS_MAX	1024
@@ -97,6 +91,12 @@ ev_backend_name(void)
 	return backend_name();
 }
 
+int
+ev_backend_exclusive(void)
+{
+	return EV_HAVE_EXCLUSIVE;
+}
+
 struct ev_loop *
 ev_loop_new(int size_hint)
 {
@@ -174,6 +174,11 @@ ev_set(struct ev_loop *loop, int fd, int events, ev_io_cb *cb, void *arg)
 		return -1;
 	}
 	events &= EV_INTEREST;
+	/* Refused, not pretended: every waiter would be woken. */
+	if ((events & EV_EXCLUSIVE) && !EV_HAVE_EXCLUSIVE) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
 	if ((events & (EV_READ | EV_WRITE)) == 0)
 		events = 0;
 	if (fd >= loop->nfds) {

@@ -8,6 +8,21 @@
 
 #include <stdint.h>
 
+/*
+ * The backend is chosen at build time: kqueue on the BSDs and macOS, or
+ * anywhere with EV_BACKEND_KQUEUE (make EV=kqueue, through the tests' shim
+ * on Linux); epoll otherwise.  kqueue has no exclusive wake-up, so there
+ * EV_EXCLUSIVE is refused; a macro, so that defaults can follow it.
+ */
+#if defined(EV_BACKEND_KQUEUE) || defined(__APPLE__) || \
+    defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || \
+    defined(__DragonFly__)
+#define EV_USE_KQUEUE		1
+#define EV_HAVE_EXCLUSIVE	0
+#else
+#define EV_HAVE_EXCLUSIVE	1
+#endif
+
 /* Interest (ev_set) and readiness (callback) bits. */
 #define EV_READ		0x01
 #define EV_WRITE	0x02
@@ -35,11 +50,13 @@ struct ev_timer {
 struct ev_loop	*ev_loop_new(int size_hint);
 void		 ev_loop_free(struct ev_loop *);
 const char	*ev_backend_name(void);
+int		 ev_backend_exclusive(void);	/* EV_EXCLUSIVE works */
 
 /*
  * Set the interest for fd to events (EV_READ|EV_WRITE, optionally
  * EV_EXCLUSIVE), replacing what was set before; 0 removes it.  Returns 0, or
- * -1 with errno set (the fd is then left with no interest).  Remove the
+ * -1 with errno set (the fd is then left with no interest; EOPNOTSUPP for
+ * EV_EXCLUSIVE on a backend without it, which changes nothing).  Remove the
  * interest before close(fd).  Changes made from a callback take effect at
  * once: an fd whose interest was removed gets no more callbacks this round.
  */

@@ -1,8 +1,8 @@
 /*
  * Event loop backend for the BSDs and macOS: kqueue, with read and write as
  * separate filters.  Included by ev.c, which defines struct ev_loop; every
- * function here is static.  kqueue has no exclusive wake-up, so EV_EXCLUSIVE
- * is accepted and ignored: every loop polling a listener is woken.
+ * function here is static.  kqueue has no exclusive wake-up, so ev_set
+ * refuses EV_EXCLUSIVE before it gets here (EV_HAVE_EXCLUSIVE is 0).
  */
 #include <sys/types.h>
 #include <sys/time.h>

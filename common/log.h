@@ -1,6 +1,7 @@
 /*
- * Logging: stderr in the foreground, syslog once daemonized.  Before that,
- * programs use err(3); after, these.  Messages name what failed and on what.
+ * Logging: to log-file when set, else stderr in the foreground and syslog
+ * once daemonized.  Before that, programs use err(3); after, these.
+ * Messages name what failed and on what.
  */
 #ifndef LOG_H
 #define LOG_H
@@ -11,6 +12,9 @@
 
 void	log_init(int foreground, enum log_level, const char *prefix);
 void	log_set_level(enum log_level);
+int	log_set_file(const char *path);	/* "": none; reopens */
+const char *log_file(void);		/* "" when none */
+int	log_enabled(enum log_level);	/* worth formatting a message? */
 void	log_set_prefix(const char *);	/* "worker 3: " after fork */
 void	log_closelog(void);		/* before closing fds in a child */
 

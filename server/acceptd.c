@@ -62,6 +62,8 @@ main(int argc, char *argv[])
 	conf_defaults(&conf);
 	if (conf_load(path, &conf, stderr) > 0)
 		exit(1);
+	if (master_conf_check(&conf, why, sizeof(why)) == -1)
+		errx(1, "%s: %s", path, why);
 	if (check) {
 		if (verbose)
 			conf_print(stdout, &conf);

@@ -49,6 +49,9 @@ void		 listener_queues(unsigned int *queue, unsigned int *limit);
 /* listen_linux.c, listen_bsd.c: keep NULL removes any steering */
 int		 listen_steer(int fd, const int *keep, int n);
 
+/* notify.c: "READY=1", "RELOADING=1", "STOPPING=1" */
+void	notify_send(const char *state);
+
 /* title.c */
 void	title_init(int argc, char **argv, char **envp);
 void	title_set(const char *, ...) __attribute__((format(printf, 1, 2)));

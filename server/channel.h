@@ -1,7 +1,7 @@
 /*
- * Master <-> worker channel: one SOCK_SEQPACKET socketpair per worker, so
- * every send is one whole message.  A message is a fixed header and up to
- * CHAN_PAYLOAD_MAX bytes of text.
+ * Master <-> worker channel: one stream socketpair per worker (macOS has no
+ * AF_UNIX SOCK_SEQPACKET), framed by the header's length.  A message is a
+ * fixed header and up to CHAN_PAYLOAD_MAX bytes of text.
  */
 #ifndef CHANNEL_H
 #define CHANNEL_H
@@ -30,18 +30,25 @@ struct chan_msg {
 	char		payload[CHAN_PAYLOAD_MAX + 1];	/* NUL-terminated */
 };
 
+/* Both ends non-blocking and close-on-exec, with no bytes in transit. */
 int	chan_pair(int fds[2]);
-/* Send one message; -1 with errno (EAGAIN when the peer is behind). */
+/*
+ * Send one message, all or nothing as the caller sees it: -1 with errno
+ * (EAGAIN when the peer is behind) means not sent.  What a short write left
+ * over goes out first on the next call.
+ */
 int	chan_send(int fd, enum chan_type, uint32_t seq, const char *payload);
 /*
  * Receive one message into msg: 1 got one, 0 the peer closed, -1 error
- * (EAGAIN: nothing now; EBADMSG: malformed, already discarded).
+ * (EAGAIN: no whole message now; EBADMSG: malformed and discarded, or,
+ * when its length field is out of bounds, the stream cannot be followed
+ * any further and the next call reports the channel closed).
  */
 int	chan_recv(int fd, struct chan_msg *msg);
 /*
- * Check one received datagram of n bytes and copy it into msg (buf may be
+ * Check one whole message of n bytes and copy it into msg (buf may be
  * msg), its payload NUL-terminated: 1, or -1 with errno EBADMSG when its
- * size, length field or type is wrong.  chan_recv uses it on every message.
+ * size, length field or type is wrong.  chan_recv uses it on every frame.
  */
 int	chan_decode(const void *buf, size_t n, struct chan_msg *msg);
 const char	*chan_type_name(enum chan_type);

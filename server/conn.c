@@ -14,6 +14,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "os.h"
 #include "worker.h"
 
 static void	conn_io(struct ev_loop *, int, int, void *);
@@ -24,6 +25,21 @@ static int	conn_peer_eof(struct conn *);
 static int	conn_error(struct conn *, const char *);
 static int	conn_is_idle(const struct conn *);
 static int	conn_in_close_wait(const struct conn *);
+
+/* log-level debug: each connection's accept and close, with peer and age. */
+static void
+conn_log(const struct conn *c, const char *why)
+{
+	char peer[SOCKADDR_STRLEN];
+
+	sockaddr_format(&c->peer, peer, sizeof(peer));
+	if (why == NULL)
+		log_debug("connection %u from %s accepted", c->id, peer);
+	else
+		log_debug("connection %u from %s closed after %llu ms (%s)",
+		    c->id, peer, (unsigned long long)(ev_now(c->worker->loop) -
+		    c->opened_ms), why);
+}
 
 void
 conn_open(struct worker *w, int fd, const union sockaddr_any *peer)
@@ -40,12 +56,14 @@ conn_open(struct worker *w, int fd, const union sockaddr_any *peer)
 	c->worker = w;
 	c->peer = *peer;
 	c->protocol = w->set.protocol;
-	c->active_ms = ev_now(w->loop);
+	c->opened_ms = c->active_ms = ev_now(w->loop);
 	TAILQ_INSERT_TAIL(&w->conns, c, lru);
 	w->nconns++;
 	sb_add(&w->me->accepts, 1);
 	atomic_store_explicit(&w->me->active, w->nconns, memory_order_relaxed);
 	WORKER_TRACE(w, c, "accept");
+	if (log_enabled(LOGLEVEL_DEBUG))
+		conn_log(c, NULL);
 	if (!ev_timer_armed(&w->idle_timer) && w->set.idle_timeout_ms > 0)
 		ev_timer_start(w->loop, &w->idle_timer,
 		    w->set.idle_timeout_ms);
@@ -59,6 +77,8 @@ conn_free(struct conn *c, const char *why)
 	struct worker *w = c->worker;
 
 	WORKER_TRACE(w, c, "close%s%s", why ? " " : "", why ? why : "");
+	if (log_enabled(LOGLEVEL_DEBUG))
+		conn_log(c, why != NULL ? why : "error");
 	ev_forget(w->loop, c->fd);	/* accepted here: nobody shares it */
 	close(c->fd);
 	TAILQ_REMOVE(&w->conns, c, lru);
@@ -471,12 +491,7 @@ conn_is_idle(const struct conn *c)
 static int
 conn_in_close_wait(const struct conn *c)
 {
-	struct tcp_info	ti;
-	socklen_t	len = sizeof(ti);
-
-	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
-		return 0;
-	return ti.tcpi_state == TCP_CLOSE_WAIT;
+	return os_tcp_close_wait(c->fd) == 1;
 }
 
 /* acceptctl drop: close-wait, idle or all; how many were closed. */

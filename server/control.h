@@ -67,5 +67,7 @@ void		 ctl_req_wait(struct ctl_client *, struct proc_req *);
 
 /* control_cmd.c */
 void	ctl_cmd_init(void);
+/* status -j as acceptctl gets it; with kernel set, as the monitor does */
+void	ctl_status_json(FILE *, int all, int kernel);
 
 #endif

@@ -142,8 +142,68 @@ ctl_retiring_text(FILE *f)
 			    &ctl_sb(p->sb)->accepts));
 }
 
+/* Sockets on the daemon's port by TCP state, for the kernel view. */
 static void
-ctl_status_json(FILE *f, int all)
+ctl_state_tally(const struct kview_socket *k, void *arg)
+{
+	unsigned int *count = arg;
+
+	if (k->state > 0 && k->state < KV_NSTATES)
+		count[k->side ? KV_NSTATES + k->state : k->state]++;
+}
+
+static void
+ctl_states_json(FILE *f, const char *name, const unsigned int *count)
+{
+	int i, first = 1;
+
+	fprintf(f, ",\"%s\":{", name);
+	for (i = 1; i < KV_NSTATES; i++)
+		if (count[i] != 0) {
+			fprintf(f, "%s\"%s\":%u", first ? "" : ",",
+			    kview_state_name(i), count[i]);
+			first = 0;
+		}
+	fputc('}', f);
+}
+
+/*
+ * What the monitor adds to status: "states" and "client_states" as
+ * sockets -j gives them, and "counters" as counters -j does; a part the
+ * platform lacks is left out.
+ */
+static void
+ctl_kernel_json(FILE *f)
+{
+	const struct kview_counter_name *n;
+	struct kview_counters	 now;
+	unsigned int		 count[2 * KV_NSTATES] = { 0 };
+	unsigned long long	 v, v0;
+	int			 i;
+
+	if (kview_sockets(sockaddr_port((const union sockaddr_any *)
+	    &master.conf.listen_addr), ctl_state_tally, count) != -1) {
+		ctl_states_json(f, "states", count);
+		ctl_states_json(f, "client_states", count + KV_NSTATES);
+	}
+	if (kview_counters(&now) == -1)
+		return;
+	fprintf(f, ",\"counters\":{");
+	for (i = 0; i < KVIEW_NCOUNTERS; i++) {
+		n = &kview_counter_names[i];
+		v = *(const unsigned long long *)((const char *)&now +
+		    n->offset);
+		v0 = *(const unsigned long long *)((const char *)
+		    &counters_at_start + n->offset);
+		fprintf(f, "%s\"%s\":{\"value\":%llu,\"delta\":%llu}",
+		    i == 0 ? "" : ",", n->name, v, v - v0);
+	}
+	fputc('}', f);
+}
+
+/* status -j; with kernel, the monitor's socket states and counters too. */
+void
+ctl_status_json(FILE *f, int all, int kernel)
 {
 	struct sb_worker	*w;
 	struct slot		*s;
@@ -174,6 +234,8 @@ ctl_status_json(FILE *f, int all)
 		    (unsigned long long)sb_get(&w->empty_accepts),
 		    ctl_sleeps(ctl_pid(i)));
 		first = 0;
+		fprintf(f, ",\"restarts\":%u,\"last_exit\":", s->restarts);
+		json_string(f, s->last_exit);
 		if (s->listener != NULL) {	/* reuseport: its own queue */
 			if (kview_listen_queue(s->listener->fd, &q, &l) == -1)
 				q = 0;
@@ -202,6 +264,8 @@ ctl_status_json(FILE *f, int all)
 	}
 	fprintf(f, "]");
 	ctl_retiring_json(f);
+	if (kernel)
+		ctl_kernel_json(f);
 	fprintf(f, "}\n");
 }
 
@@ -247,6 +311,12 @@ ctl_status_text(FILE *f, int all)
 			    (unsigned long long)sb_get(&w->bytes_out));
 		fprintf(f, "\n");
 	}
+	for (i = 0; i < CONF_WORKERS_MAX; i++)
+		if (master.slot[i].wanted && master.slot[i].restarts > 0)
+			fprintf(f, "worker %d restarted %u time%s; the last one "
+			    "%s\n", i, master.slot[i].restarts,
+			    master.slot[i].restarts == 1 ? "" : "s",
+			    master.slot[i].last_exit);
 	ctl_retiring_text(f);
 }
 
@@ -262,7 +332,7 @@ ctl_status_common(struct ctl_client *c, int all)
 		return;
 	}
 	if (c->json)
-		ctl_status_json(f, all);
+		ctl_status_json(f, all, 0);
 	else
 		ctl_status_text(f, all);
 	ctl_send_body(c, f, &buf, &len);

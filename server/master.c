@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <libutil.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,11 +23,14 @@
 #include "acceptd.h"
 #include "log.h"
 #include "master.h"
+#include "monitor.h"
+#include "os.h"
 
 #define RESPAWN_FIRST_MS	100
 #define RESPAWN_MAX_MS		10000
 #define RESPAWN_STABLE_MS	2000	/* lived this long: not a crash loop */
 #define KILL_GRACE_MS		2000	/* after shutdown-timeout */
+#define READY_MS		10000	/* the first workers say "ready" */
 
 struct master			 master;
 
@@ -65,7 +67,7 @@ master_signals_init(void)
 	struct sigaction	sa;
 	int			fds[2];
 
-	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) == -1)
+	if (os_pipe(fds, OS_NONBLOCK) == -1)
 		err(1, "signal pipe");
 	master.signal_pipe = fds[0];
 	signal_fd = fds[1];
@@ -153,7 +155,7 @@ master_init(struct conf *conf, const char *path, int verbose)
 	master.path = path;
 	master.started_ms = ev_clock_ms();
 	master_runtime_dir(conf);
-	master.pidfh = pidfile_open(conf->pidfile, 0644, &other);
+	master.pidfh = os_pidfile_open(conf->pidfile, 0644, &other);
 	if (master.pidfh == NULL) {
 		if (errno == EEXIST)
 			errx(1, "already running as pid %d (pidfile %s)",
@@ -183,10 +185,26 @@ fail:
 	master_abort(why);
 }
 
+/*
+ * Refused rather than pretended: without an exclusive wake-up every
+ * worker would be woken while status said exclusive.
+ */
+int
+master_conf_check(const struct conf *conf, char *why, size_t len)
+{
+	if (conf->accept == ACCEPT_EXCLUSIVE && !ev_backend_exclusive()) {
+		snprintf(why, len, "accept exclusive is not available on the "
+		    "%s backend, which has no exclusive wake-up; use accept "
+		    "shared or accept reuseport", ev_backend_name());
+		return -1;
+	}
+	return 0;
+}
+
 void
 master_abort(const char *why)
 {
-	pidfile_remove(master.pidfh);
+	os_pidfile_remove(master.pidfh);
 	errx(1, "%s", why);
 }
 
@@ -221,6 +239,8 @@ master_sb_free(int i)
 static void
 master_child(int slot, int sb)
 {
+	if (log_set_file(master.conf.log_file) == -1)
+		fatal("log-file %s", master.conf.log_file);
 	master_drop_privileges(master.conf.user);
 	worker_main(slot, sb, &master.conf, &master.slot[slot].set,
 	    master.sb);
@@ -332,6 +352,8 @@ master_exited(struct proc *p, int status)
 			    (int)p->pid, how);
 		return;
 	}
+	s->restarts++;			/* status says how often, and why */
+	strlcpy(s->last_exit, how, sizeof(s->last_exit));
 	if (lived < RESPAWN_STABLE_MS)
 		s->backoff_ms = s->backoff_ms == 0 ? RESPAWN_FIRST_MS :
 		    (s->backoff_ms * 2 > RESPAWN_MAX_MS ? RESPAWN_MAX_MS :
@@ -520,6 +542,31 @@ master_setting(const char *name, const char *value, int only_slot,
 			proc_req_send(req, p, CHAN_SET, line);
 }
 
+/*
+ * The log file is opened again on every reload (logrotate moves the old
+ * one away and sends SIGHUP), by the master and by every worker.
+ */
+static void
+master_log_file(const char *path)
+{
+	struct proc	*p;
+	char		 line[PATH_MAX + 16];
+
+	if (log_set_file(path) == -1) {
+		log_warn("reload: log-file %s; logging on as before", path);
+		return;
+	}
+	strlcpy(master.conf.log_file, path, sizeof(master.conf.log_file));
+	if (snprintf(line, sizeof(line), "log-file %s", path) >
+	    CHAN_PAYLOAD_MAX) {
+		log_warnx("log-file %s: too long a path for the workers; they "
+		    "log where they did", path);
+		return;
+	}
+	TAILQ_FOREACH(p, &procs, entry)
+		proc_req_send(NULL, p, CHAN_SET, line);
+}
+
 static void
 master_keep(const char *name, int changed)
 {
@@ -553,6 +600,8 @@ master_apply(struct conf *new, struct proc_req *req)
 	master_keep("control", strcmp(new->control, cur->control) != 0);
 	master_keep("pidfile", strcmp(new->pidfile, cur->pidfile) != 0);
 	master_keep("user", strcmp(new->user, cur->user) != 0);
+	monitor_reload(cur, new);
+	master_log_file(new->log_file);
 	cur->shutdown_timeout_ms = new->shutdown_timeout_ms;
 	cur->log_level = new->log_level;
 	master_log_level(cur);
@@ -603,7 +652,14 @@ master_reload(char *why, size_t len, struct proc_req *req)
 		return -1;
 	}
 	free(errs);
+	if (master_conf_check(&new, why, len) == -1) {
+		log_warnx("reload: %s: %s; still running on the previous "
+		    "configuration", master.path, why);
+		return -1;
+	}
+	notify_send("RELOADING=1");
 	master_apply(&new, req);
+	notify_send("READY=1");
 	log_info("reloaded %s", master.path);
 	return 0;
 }
@@ -628,13 +684,17 @@ void
 master_stop(void)
 {
 	struct proc	*p;
+	char		 timeout[32];
 	int		 i;
 
 	if (master.stopping)
 		return;
 	master.stopping = 1;
-	log_info("stopping: draining connections for up to %u ms",
-	    master.conf.shutdown_timeout_ms);
+	notify_send("STOPPING=1");
+	conf_format_duration(master.conf.shutdown_timeout_ms, timeout,
+	    sizeof(timeout));
+	log_info("stopping: draining connections for up to %s "
+	    "(shutdown-timeout)", timeout);
 	title_set("master (stopping)");
 	for (i = 0; i < CONF_WORKERS_MAX; i++)
 		ev_timer_stop(master.loop, &master.slot[i].respawn);
@@ -669,17 +729,41 @@ master_wakeup(struct ev_loop *loop, int fd, int events, void *arg)
 	}
 }
 
+/* The last word on the terminal: where to look from now on. */
+static void
+master_say_where_logs_go(void)
+{
+	if (master.conf.log_file[0] != '\0')
+		fprintf(stderr, "acceptd: running in the background; logging "
+		    "to %s\n", master.conf.log_file);
+	else if (access("/dev/log", W_OK) == 0)
+		fprintf(stderr, "acceptd: running in the background; logging "
+		    "to syslog (facility daemon)\n");
+	else
+		fprintf(stderr, "acceptd: running in the background, but "
+		    "there is no syslog socket (/dev/log): its log is lost; "
+		    "set log-file in %s, or run it with -d\n", master.path);
+}
+
 /* Detach (unless foreground) and make the loop the rest runs on. */
 struct ev_loop *
 master_start(int foreground)
 {
-	int i;
+	char	why[512];
+	int	i;
 
 	master_signals_init();
+	if (monitor_open(&master.conf, why, sizeof(why)) == -1)
+		master_abort(why);	/* still on the terminal */
+	if (master.conf.log_file[0] != '\0' &&
+	    log_set_file(master.conf.log_file) == -1)
+		err(1, "log-file %s", master.conf.log_file);
+	if (!foreground)
+		master_say_where_logs_go();
 	if (!foreground && daemon(0, 0) == -1)
 		err(1, "daemon");
 	log_init(foreground, master.conf.log_level, "");
-	pidfile_write(master.pidfh);
+	os_pidfile_write(master.pidfh);
 	if ((master.loop = ev_loop_new(64)) == NULL)
 		fatal("event loop");
 	if (ev_set(master.loop, master.signal_pipe, EV_READ, master_wakeup,
@@ -690,23 +774,41 @@ master_start(int foreground)
 		ev_timer_init(&master.slot[i].respawn, master_respawn_due,
 		    &master.slot[i]);
 	proc_init(master.loop, master_exited);
+	monitor_start(master.loop);
 	return master.loop;
+}
+
+/* Every first worker said "ready" (or could not): so is the service. */
+static void
+master_ready(struct proc_req *req, void *arg)
+{
+	(void)arg;
+	if (proc_req_error(req) != NULL)
+		log_warnx("not every worker started: %s", proc_req_error(req));
+	notify_send("READY=1");
 }
 
 /* Start the workers and run until stopped and every worker is gone. */
 int
 master_run(void)
 {
+	struct proc_req *req;
+
 	title_set("master");
-	log_info("listening on %s (%s, backlog %d), %d workers, %s backend",
+	log_info("listening on %s (%s, backlog %d), %d worker%s, %s backend",
 	    master.conf.listen, conf_accept_name(master.conf.accept),
-	    master.conf.backlog, master.conf.workers, ev_backend_name());
-	master_scale(master.conf.workers, NULL);
+	    master.conf.backlog, master.conf.workers,
+	    master.conf.workers == 1 ? "" : "s", ev_backend_name());
+	if ((req = proc_req_new(master_ready, NULL)) == NULL)
+		notify_send("READY=1");
+	master_scale(master.conf.workers, req);
+	if (req != NULL)
+		proc_req_start(req, READY_MS);
 	while (!master.stopping || proc_count() > 0) {
 		if (ev_run_once(master.loop, -1) == -1 && errno != EINTR)
 			fatal("event loop");
 	}
-	pidfile_remove(master.pidfh);
+	os_pidfile_remove(master.pidfh);
 	log_info("exiting");
 	return 0;
 }

@@ -12,7 +12,7 @@
 #include "acceptd.h"
 #include "proc.h"
 
-struct pidfh;
+struct os_pidfile;
 
 /* A worker's place: id, settings, and the process now serving it. */
 struct slot {
@@ -21,6 +21,8 @@ struct slot {
 	int		 sb;		/* scoreboard entry; -1: none yet */
 	struct listener	*listener;	/* reuseport: its own socket */
 	unsigned int	 backoff_ms;
+	unsigned int	 restarts;	/* after its worker died */
+	char		 last_exit[96];	/* how the last one died */
 	struct ev_timer	 respawn;
 	struct settings	 set;		/* this worker's settings */
 };
@@ -31,7 +33,7 @@ struct master {
 	int		 verbose;	/* -v: debug whatever the file says */
 	struct ev_loop	*loop;
 	struct scoreboard *sb;
-	struct pidfh	*pidfh;
+	struct os_pidfile *pidfh;
 	struct listener	*shared;	/* NULL with accept reuseport */
 	int		 signal_pipe;
 	int		 stopping;
@@ -53,6 +55,8 @@ void	master_setting(const char *name, const char *value, int only_slot,
 int	master_reload(char *why, size_t, struct proc_req *);
 void	master_stop(void);
 void	master_abort(const char *why) __attribute__((noreturn));
+/* What this build cannot do (accept exclusive without the wake-up): -1. */
+int	master_conf_check(const struct conf *, char *why, size_t);
 
 
 #endif

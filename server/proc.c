@@ -19,6 +19,7 @@
 
 #include "acceptd.h"
 #include "log.h"
+#include "os.h"
 #include "proc.h"
 
 struct proc_wait {
@@ -90,7 +91,7 @@ proc_child(int slot, int sb, int lfd, int chan,
 	    dup2(l, WORKER_LISTEN_FD) == -1 ||
 	    dup2(c, WORKER_CHANNEL_FD) == -1)
 		fatal("worker %d: arranging descriptors", slot);
-	closefrom(WORKER_CHANNEL_FD + 1);
+	os_closefrom(WORKER_CHANNEL_FD + 1);
 	child(slot, sb);
 	_exit(1);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "os.h"
 #include "worker.h"
 
 #define EMFILE_BACKOFF_MS	100
@@ -163,7 +164,7 @@ worker_accept(struct ev_loop *loop, int fd, int events, void *arg)
 		    !worker_may_accept(w))
 			break;
 		len = sizeof(peer);
-		cfd = accept4(fd, &peer.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		cfd = os_accept(fd, &peer.sa, &len, OS_NONBLOCK);
 		if (cfd != -1) {
 			if (w->accept_errno != 0)
 				worker_accept_recovered(w);
@@ -246,6 +247,12 @@ worker_set(struct worker *w, char *line, char *reply, size_t len)
 		return -1;
 	}
 	*value++ = '\0';
+	if (strcmp(line, "log-file") == 0) {	/* reopened on reload */
+		if (log_set_file(value) == -1)
+			log_warn("log-file %s", value);
+		reply[0] = '\0';
+		return 0;
+	}
 	if (conf_set_settings(&w->set, line, value, reply, len) == -1)
 		return -1;
 	if (w->set.reading != old.reading)

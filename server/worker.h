@@ -34,6 +34,7 @@ struct conn {
 	struct worker		*worker;
 	TAILQ_ENTRY(conn)	 lru;		/* oldest activity first */
 	TAILQ_ENTRY(conn)	 delayq;	/* while CONN_DELAYED */
+	uint64_t		 opened_ms;	/* accepted, for the log */
 	uint64_t		 active_ms;	/* for idle-timeout */
 	uint64_t		 due_ms;	/* a delayed reply goes out */
 	uint64_t		 skip;		/* body bytes to discard */

@@ -411,6 +411,17 @@ jctl()
 need_cmd ss curl nc timeout pgrep awk
 [ -x "$ACCEPTD" ] || bail_out "$ACCEPTD not built (run make, or set TEST_BUILD)"
 
+# The accept kind for one socket polled by every worker, woken as few as
+# the backend can: exclusive, or shared on a backend without an exclusive
+# wake-up (kqueue), which refuses exclusive.  Tests that switch between
+# kinds use it; what only exclusive shows is checked by the scenarios.
+if accept_exclusive "$ACCEPTD"; then
+	EXCLUSIVE=exclusive
+else
+	EXCLUSIVE=shared
+	diag "this build has no exclusive wake-up: accept shared stands in for exclusive"
+fi
+
 T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/acceptd-test.XXXXXX") ||
     bail_out "mktemp failed"
 trap t_cleanup EXIT

@@ -22,6 +22,7 @@
 
 #include "conf.h"
 #include "ctlproto.h"
+#include "os.h"
 
 #define EXIT_REFUSED	1	/* the daemon said no, or bad usage */
 #define EXIT_NODAEMON	2	/* nobody answered on the socket */
@@ -151,7 +152,7 @@ connect_daemon(void)
 	if (strlcpy(sun.sun_path, socket_path, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path))
 		errx(EXIT_NODAEMON, "%s: socket path too long", socket_path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = os_socket(AF_UNIX, SOCK_STREAM, 0, 0)) == -1)
 		err(EXIT_NODAEMON, "socket");
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		if (errno == EACCES || errno == EPERM)

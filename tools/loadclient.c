@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "acceptload.h"
+#include "os.h"
 
 #define CLIENT_HDR_MAX	4096	/* bytes of one HTTP response header */
 
@@ -70,8 +71,7 @@ client_open(struct load *l)
 	int		 fd, e, one = 1;
 
 	l->started++;
-	fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
+	fd = os_socket(l->addr.ss_family, SOCK_STREAM, 0, OS_NONBLOCK);
 	if (fd == -1) {
 		e = errno;
 		loaderrno_add(&l->connect_errors, e);

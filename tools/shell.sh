@@ -10,6 +10,9 @@
 #   free_port                  a TCP port on 127.0.0.1 that nobody uses,
 #                              below the ephemeral range (no outgoing
 #                              connection takes it meanwhile); 1 if none
+#   accept_exclusive ACCEPTD   0 when that build takes "accept exclusive";
+#                              1 on a backend without an exclusive wake-up
+#                              (kqueue), where acceptd -n refuses it
 #
 # CONDITION is evaluated inside wait_for, so it sees the caller's variables
 # but not its positional parameters; the odd local names keep them from
@@ -63,4 +66,15 @@ free_port()
 		tries=$((tries + 1))
 	done
 	return 1
+}
+
+accept_exclusive()
+{
+	local f st
+	f=$(mktemp "${TMPDIR:-/tmp}/acceptd-probe.XXXXXX") || return 1
+	echo "accept exclusive" >"$f"
+	"$1" -n -f "$f" >/dev/null 2>&1
+	st=$?
+	rm -f "$f"
+	return "$st"
 }

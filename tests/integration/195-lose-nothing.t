@@ -125,8 +125,8 @@ workers 1
 protocol http
 shutdown-timeout 5s
 accept"
-ok "accept switch: acceptd starts (1 worker, exclusive)" \
-    start_acceptd "$kind exclusive" || t_abort "acceptd did not start"
+ok "accept switch: acceptd starts (1 worker, $EXCLUSIVE)" \
+    start_acceptd "$kind $EXCLUSIVE" || t_abort "acceptd did not start"
 open_held
 wait_for '[ "$(conns_of 0)" = 1 ]' 3
 is "$(conns_of 0)" 1 "accept switch: worker 0 has accepted the silent connection"
@@ -250,7 +250,7 @@ t_bg "$load"
 progress
 codes=
 kinds=
-for k in reuseport exclusive shared; do
+for k in reuseport $EXCLUSIVE shared; do
 	write_conf "$switch $k"
 	ctl reload >/dev/null 2>&1
 	codes="$codes $?"
@@ -260,7 +260,7 @@ done
 kill -INT "$load" 2>/dev/null
 wait "$load"
 is "$codes" " 0 0 0" "switch under load: each reload exits 0"
-is "$kinds" " reuseport exclusive shared" \
+is "$kinds" " reuseport $EXCLUSIVE shared" \
     "switch under load: status shows each new accept kind"
 is "$(load_failures "$T_DIR/switch.json")" 0 "switch under load: no failed request" ||
     diag "$(jq -c '{connects, requests}' "$T_DIR/switch.json")"

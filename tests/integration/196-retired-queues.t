@@ -105,9 +105,9 @@ fi
 stop_acceptd TERM 5
 
 # --- an accept switch that drops a slot waiting to respawn -----------------
-ok "switch: acceptd starts (exclusive, 2 workers)" start_acceptd \
+ok "switch: acceptd starts ($EXCLUSIVE, 2 workers)" start_acceptd \
     "$(base_conf)
-accept exclusive
+accept $EXCLUSIVE
 workers 2" || t_abort "acceptd did not start"
 crash_loop_slot1 || diag "worker 1 never waited to respawn"
 write_conf "$(base_conf)

@@ -130,20 +130,20 @@ scale_storm()
 	stop_acceptd TERM 5
 }
 
-scale_storm exclusive
+scale_storm "$EXCLUSIVE"
 scale_storm reuseport
 
 # --- reload storm ----------------------------------------------------------
 
-ok "reload storm: acceptd starts (4 workers, exclusive)" \
-    start_storm reload-storm "$(conf_for 4 exclusive)" ||
+ok "reload storm: acceptd starts (4 workers, $EXCLUSIVE)" \
+    start_storm reload-storm "$(conf_for 4 "$EXCLUSIVE")" ||
     t_abort "acceptd did not start"
 load_start reload-storm
 codes=
 kinds=
 want=
-for step in 2:reuseport 4:shared 1:exclusive 3:reuseport 1:shared \
-    4:exclusive 2:shared 4:reuseport; do
+for step in 2:reuseport 4:shared 1:$EXCLUSIVE 3:reuseport 1:shared \
+    4:$EXCLUSIVE 2:shared 4:reuseport; do
 	write_conf "$(conf_for "${step%%:*}" "${step#*:}")"
 	ctl reload >/dev/null 2>&1
 	codes="$codes $?"
@@ -160,8 +160,8 @@ stop_acceptd TERM 5
 
 # --- kill -9 of workers ----------------------------------------------------
 
-ok "kills: acceptd starts (4 workers, exclusive)" \
-    start_storm kills "$(conf_for 4 exclusive)" ||
+ok "kills: acceptd starts (4 workers, $EXCLUSIVE)" \
+    start_storm kills "$(conf_for 4 "$EXCLUSIVE")" ||
     t_abort "acceptd did not start"
 load_start kills
 killed=

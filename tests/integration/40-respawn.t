@@ -3,7 +3,7 @@
 # shellcheck disable=SC2016,SC2119,SC2317
 . tests/lib.sh
 
-plan 8
+plan 10
 
 # One worker, so whatever answers after the kill is the new one.
 ok "acceptd starts with 1 worker" start_acceptd "$(base_conf)
@@ -45,6 +45,11 @@ else
 	fail "log names the dead worker and the signal"
 	diag_file "$ACCEPTD_LOG"
 fi
+
+is "$(jctl '.workers[0] | "\(.restarts) \(.last_exit)"' status)" \
+    "1 killed by signal 9 (Killed)" "status -j: restarts 1 and the last reason"
+like "$(ctl status)" "worker 0 restarted 1 time; the last one killed by signal 9" \
+    "status says it in words"
 
 stop_acceptd TERM 5
 is "$ACCEPTD_STATUS" 0 "SIGTERM: exits 0"

@@ -1,10 +1,18 @@
 /*
  * kqueue(2) emulated over epoll, so the kqueue backend of the event loop
- * runs its tests on Linux.  Only read and write filters, as ev_kqueue.c uses.
+ * runs its tests, and the whole daemon (make EV=kqueue), on Linux.  Only
+ * read and write filters, as ev_kqueue.c uses.  Never kinder than kqueue:
+ * a queue is dead in a forked child, a listener's read event carries the
+ * accept queue's length, EV_EOF and fflags follow kqueue(2).
  */
 #include <sys/epoll.h>
 #include <sys/event.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,20 +27,29 @@
 /*
  * Linux cannot tell a socket's pending error without clearing it (SO_ERROR
  * does), and clearing it would change what the program's next read sees.
- * So an error is reported in fflags with this stand-in instead of the real
- * errno; FreeBSD would give the socket error itself.
+ * So fflags carries ECONNRESET when the connection is gone (TCP state
+ * CLOSE: a reset, or a timeout) and this stand-in otherwise; FreeBSD would
+ * give the socket error itself.
  */
 #define SHIM_SOCKET_ERROR	EIO
+
+/* What the descriptor is, looked up when a filter is added. */
+enum shim_kind { SHIM_OTHER, SHIM_SOCKET, SHIM_TCP, SHIM_LISTENER };
 
 struct shim_fd {
 	int		 added;		/* SHIM_READ, SHIM_WRITE */
 	int		 enabled;
 	int		 in_epoll;
+	enum shim_kind	 kind;
 	void		*udata[2];
 };
 
-/* One per kqueue; the kqueue's descriptor is its epoll descriptor. */
+/*
+ * One per kqueue; the kqueue's descriptor is its epoll descriptor.  The
+ * epoll descriptor survives fork, a kqueue does not: pid tells them apart.
+ */
 struct shim_queue {
+	pid_t			 pid;
 	struct shim_fd		*fds;
 	int			 nfds;
 	struct epoll_event	*buf;
@@ -53,6 +70,11 @@ static int	shim_wait(int, struct shim_queue *, struct kevent *, int,
 		    const struct timespec *);
 static int	shim_split(struct shim_queue *, const struct epoll_event *,
 		    struct kevent *, int, int);
+static enum shim_kind	shim_kind(int);
+static int	shim_tcp_state(int);
+static int64_t	shim_read_data(int, enum shim_kind);
+static unsigned int	shim_error(int, enum shim_kind, uint32_t);
+static int	shim_write_eof(int, enum shim_kind, uint32_t);
 
 /* Grows a zero-filled array so that index i is valid. */
 static int
@@ -92,6 +114,7 @@ kqueue(void)
 	free(q->fds);
 	free(q->buf);
 	memset(q, 0, sizeof(*q));
+	q->pid = getpid();
 	return kq;
 }
 
@@ -108,8 +131,9 @@ kevent(int kq, const struct kevent *changelist, int nchanges,
 	struct kevent		 kev;
 	int			 i, error, nout = 0;
 
-	if (kq < 0 || kq >= shim_nqueues || fcntl(kq, F_GETFD) == -1) {
-		errno = EBADF;
+	if (kq < 0 || kq >= shim_nqueues || fcntl(kq, F_GETFD) == -1 ||
+	    shim_queues[kq].pid != getpid()) {
+		errno = EBADF;	/* a kqueue is not inherited by fork */
 		return -1;
 	}
 	q = &shim_queues[kq];
@@ -175,8 +199,10 @@ shim_apply(int kq, struct shim_queue *q, const struct kevent *kev)
 		return error;
 	f->added = added;
 	f->enabled = enabled;
-	if (kev->flags & EV_ADD)
+	if (kev->flags & EV_ADD) {
 		f->udata[bit == SHIM_READ ? 0 : 1] = kev->udata;
+		f->kind = shim_kind(fd);
+	}
 	return error;
 }
 
@@ -241,6 +267,95 @@ shim_wait(int kq, struct shim_queue *q, struct kevent *eventlist, int nevents,
 	return nout;
 }
 
+static enum shim_kind
+shim_kind(int fd)
+{
+	struct stat	 st;
+	socklen_t	 len;
+	int		 on = 0, type = 0;
+
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode))
+		return SHIM_OTHER;
+	len = sizeof(on);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on)
+		return SHIM_LISTENER;
+	len = sizeof(type);
+	if (shim_tcp_state(fd) != -1 && getsockopt(fd, SOL_SOCKET, SO_TYPE,
+	    &type, &len) == 0 && type == SOCK_STREAM)
+		return SHIM_TCP;
+	return SHIM_SOCKET;
+}
+
+static int
+shim_tcp_state(int fd)
+{
+	struct tcp_info	 ti;
+	socklen_t	 len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
+		return -1;
+	return ti.tcpi_state;
+}
+
+/*
+ * A listener's data is its accept queue's length, as on the BSDs; Linux
+ * gives it for TCP as tcpi_unacked.  A UNIX listener's length is not to
+ * be had without sock_diag: it shows 1, the least a readable one has.
+ * Anything else: the bytes there are to read.
+ */
+static int64_t
+shim_read_data(int fd, enum shim_kind kind)
+{
+	struct tcp_info	 ti;
+	socklen_t	 len = sizeof(ti);
+	int		 readable = 0;
+
+	if (kind == SHIM_LISTENER) {
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
+			return 1;
+		return ti.tcpi_unacked;
+	}
+	if (ioctl(fd, FIONREAD, &readable) == -1)
+		return 0;
+	return readable;
+}
+
+/* kqueue(2): fflags holds the socket error, if any; pipes have none. */
+static unsigned int
+shim_error(int fd, enum shim_kind kind, uint32_t e)
+{
+	if (!(e & EPOLLERR) || kind == SHIM_OTHER)
+		return 0;
+	if (kind == SHIM_TCP && shim_tcp_state(fd) == TCP_CLOSE)
+		return ECONNRESET;
+	return SHIM_SOCKET_ERROR;
+}
+
+/*
+ * The write filter's EOF: nothing more can be sent.  epoll says so only
+ * when both directions are shut; after our own shutdown(SHUT_WR) the TCP
+ * state tells (the FIN is sent or acknowledged).
+ */
+static int
+shim_write_eof(int fd, enum shim_kind kind, uint32_t e)
+{
+	if (e & (EPOLLHUP | EPOLLERR))
+		return 1;
+	if (kind != SHIM_TCP)
+		return 0;
+	switch (shim_tcp_state(fd)) {
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+	case TCP_CLOSING:
+	case TCP_TIME_WAIT:
+	case TCP_LAST_ACK:
+	case TCP_CLOSE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /*
  * One epoll event becomes a read and a write kevent, as the filters
  * enabled and the bits say.  Appends at eventlist[nout]; returns the new
@@ -254,26 +369,25 @@ shim_split(struct shim_queue *q, const struct epoll_event *ev,
 	struct shim_fd	*f;
 	struct kevent	*kev;
 	uint32_t	 e = ev->events;
-	int		 fd = ev->data.fd, readable = 0;
-	unsigned int	 fflags = (e & EPOLLERR) ? SHIM_SOCKET_ERROR : 0;
+	int		 fd = ev->data.fd;
+	unsigned int	 fflags;
 
 	if (fd < 0 || fd >= q->nfds)
 		return nout;
 	f = &q->fds[fd];
+	fflags = shim_error(fd, f->kind, e);
 	if ((f->enabled & SHIM_READ) &&
 	    (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
 		kev = &eventlist[nout++];
-		if (ioctl(fd, FIONREAD, &readable) == -1)
-			readable = 0;
 		EV_SET(kev, fd, EVFILT_READ,
 		    (e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ? EV_EOF : 0,
-		    fflags, readable, f->udata[0]);
+		    fflags, shim_read_data(fd, f->kind), f->udata[0]);
 	}
 	if ((f->enabled & SHIM_WRITE) && nout < nevents &&
 	    (e & (EPOLLOUT | EPOLLHUP | EPOLLERR))) {
 		kev = &eventlist[nout++];
 		EV_SET(kev, fd, EVFILT_WRITE,
-		    (e & (EPOLLHUP | EPOLLERR)) ? EV_EOF : 0, fflags, 0,
+		    shim_write_eof(fd, f->kind, e) ? EV_EOF : 0, fflags, 0,
 		    f->udata[1]);
 	}
 	return nout;

@@ -4,6 +4,7 @@
  */
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -500,6 +501,17 @@ test_exclusive(struct ev_loop *loop, int lfd)
 	struct seen	 s = { 0 };
 	int		 c1, c2, fd;
 
+	if (!ev_backend_exclusive()) {
+		ok(ev_set(loop, lfd, EV_READ, record, &s) == 0,
+		    "plain read interest on a listener");
+		errno = 0;
+		ok(ev_set(loop, lfd, EV_READ | EV_EXCLUSIVE, record, &s) == -1 &&
+		    errno == EOPNOTSUPP, "EV_EXCLUSIVE refused with EOPNOTSUPP "
+		    "(%s has no exclusive wake-up)", ev_backend_name());
+		is_int(ev_get(loop, lfd), EV_READ, "the refusal changes nothing");
+		ev_set(loop, lfd, 0, NULL, NULL);
+		return;
+	}
 	ok(ev_set(loop, lfd, EV_READ | EV_EXCLUSIVE, record, &s) == 0,
 	    "EV_EXCLUSIVE on a listener");
 	is_int(ev_get(loop, lfd), EV_READ | EV_EXCLUSIVE,
@@ -532,6 +544,45 @@ test_exclusive(struct ev_loop *loop, int lfd)
 	ev_set(loop, lfd, 0, NULL, NULL);
 	close(c1);
 	close(c2);
+}
+
+/*
+ * A kqueue is not inherited by fork: a loop made before it is dead in the
+ * child, so each worker must make its own (the shim is as strict).  An
+ * epoll descriptor is shared with the child; nothing here relies on it.
+ */
+static void
+test_fork(struct ev_loop *loop)
+{
+	int	 fds[2], status = -1;
+	pid_t	 pid;
+
+	if (strcmp(ev_backend_name(), "kqueue") != 0) {
+		ok(1, "# SKIP %s descriptors are inherited by fork",
+		    ev_backend_name());
+		return;
+	}
+	if (!ok(pipe(fds) == 0, "a pipe for the child"))
+		return;
+	if ((pid = fork()) == 0) {
+		int	 bad = 0;
+
+		errno = 0;
+		if (ev_run_once(loop, 0) != -1 || errno != EBADF)
+			bad |= 1;
+		errno = 0;
+		if (ev_set(loop, fds[0], EV_READ, record, NULL) != -1 ||
+		    errno != EBADF)
+			bad |= 2;
+		_exit(bad);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && (WEXITSTATUS(status) & 1) == 0,
+	    "after fork, the parent's loop fails in the child with EBADF");
+	ok(WIFEXITED(status) && (WEXITSTATUS(status) & 2) == 0,
+	    "and so does setting an interest on it");
+	close(fds[0]);
+	close(fds[1]);
 }
 
 static void
@@ -584,6 +635,7 @@ main(void)
 	test_timeouts(loop);
 	test_many_timers(loop);
 	test_exclusive(loop, lfd);
+	test_fork(loop);
 	test_errors(loop);
 	close(lfd);
 	ev_loop_free(loop);

@@ -7,6 +7,8 @@
 #
 #   scenario_needs=root        optional: skipped when not root (namespace,
 #                              sysctl or tcpdump needed); else runs anywhere
+#   scenario_needs=exclusive   optional: skipped on a build whose event
+#                              backend has no exclusive wake-up (kqueue)
 #   scenario_config()          prints config lines added to the base config
 #                              (listen, control, pidfile, shutdown-timeout)
 #   scenario_run()             drives clients and acceptctl; NOT under set -e:

@@ -8,6 +8,9 @@
 # kernel's wakeups of each worker (voluntary context switches), compared.
 # shellcheck shell=bash disable=SC2016,SC2034
 
+# The comparison needs accept exclusive, which kqueue has no wake-up for.
+scenario_needs=exclusive
+
 HERD_WORKERS=4
 HERD_CONNS=1000
 HERD_RATE=500		# starts per second: each connection finds every worker idle
