@@ -1,7 +1,8 @@
 # acceptd: build, run, test, bench.  Read top to bottom.  GNU make only
 # (gmake on the BSDs; BSDmakefile says so to BSD make).
 #
-#   make            build server/acceptd, tools/acceptctl, tools/acceptload
+#   make            build server/acceptd, tools/acceptctl, tools/acceptload,
+#                   tools/scenlog (the scenarios' event log reader)
 #   make run        install what is missing, build, run on conf/acceptd.conf
 #   make check      install what tests need, build, run every test; the
 #                   integration tests again on the kqueue backend (.kqueue/)
@@ -71,16 +72,21 @@ endif
 
 COMMON_SRCS	:= $(filter-out common/os_%.c,$(call per_os,common)) $(OS_SRC)
 SERVER_SRCS	:= $(filter-out server/acceptd.c,$(call per_os,server))
-TOOLS_SRCS	:= $(filter-out tools/acceptctl.c tools/acceptload.c,$(wildcard tools/*.c))
+TOOL_MAINS	:= tools/acceptctl.c tools/acceptload.c tools/scenlog.c
+TOOLS_SRCS	:= $(filter-out $(TOOL_MAINS),$(wildcard tools/*.c))
 LIB_SRCS	:= $(COMMON_SRCS) $(SERVER_SRCS) $(TOOLS_SRCS) $(EV_SRCS)
 LIB		:= $(O)/libacceptd.a
 
-PROGS	:= $(O)/server/acceptd $(O)/tools/acceptctl $(O)/tools/acceptload
+PROGS	:= $(O)/server/acceptd $(TOOL_MAINS:%.c=$(O)/%)
 UNITS	:= $(patsubst tests/unit/%_test.c,$(O)/tests/unit/%.t,$(wildcard tests/unit/*_test.c))
 ifeq ($(PLATFORM),linux)
 UNITS	+= $(O)/tests/unit/ev-kqueue.t $(O)/tests/unit/kqueue-shim.t
 endif
 MANS	:= server/acceptd.8 server/acceptd.conf.5 tools/acceptctl.8 tools/acceptload.1
+# Every shell file: scripts, the files they source, the shell tests.  The
+# checks shellcheck leaves out are listed, with the reason, in .shellcheckrc.
+SHELLS	:= $(wildcard .ci/run tools/scenario tools/bench tools/install-deps \
+	   tools/*.sh tools/scenarios/*.sh tests/*.sh tests/integration/*.t)
 
 all: $(PROGS) $(UNITS)
 
@@ -105,7 +111,7 @@ $(O)/server/prefix.stamp: FORCE
 $(LIB): $(LIB_SRCS:%.c=$(O)/%.o)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(O)/server/acceptd $(O)/tools/acceptctl $(O)/tools/acceptload: $(O)/%: $(O)/%.o $(LIB)
+$(PROGS): $(O)/%: $(O)/%.o $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(O)/tests/%.o: CFLAGS += -Itests
@@ -153,6 +159,7 @@ EV_UNITS = tests/unit/ev.t tests/unit/ev-kqueue.t
 check: deps-check
 	$(MAKE) all
 	mandoc -Tlint -W warning $(wildcard $(MANS))
+	shellcheck -x $(SHELLS)
 	TEST_BUILD=. $(PROVE) $(TESTS)
 	$(MAKE) O=.kqueue EV=kqueue all
 	TEST_BUILD=.kqueue $(PROVE) $(EV_UNITS:%=.kqueue/%) $(BACKEND_INTEGRATION)

@@ -19,7 +19,7 @@
 # whose binaries are tested (.san for the sanitizer build).
 #
 # Conditions for wait_for are single-quoted on purpose: evaluated later.
-# shellcheck disable=SC2016,SC2034,SC2119,SC2120
+# shellcheck shell=bash disable=SC2016,SC2034,SC2119,SC2120
 
 # shellcheck source=tools/shell.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../tools/shell.sh"	# wait_for, alive...

@@ -28,6 +28,9 @@ answered_all()
 {
 	local i line ok=0
 	for ((i = 0; i < N; i++)); do
+		# >&N with a computed N is stdout to that descriptor, not
+		# ">& file" (both outputs to a file) as SC2261 reads it.
+		# shellcheck disable=SC2261
 		printf 'GET / HTTP/1.1\r\nHost: t\r\n\r\n' >&$((10 + i)) \
 		    2>/dev/null
 		line=

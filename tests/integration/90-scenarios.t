@@ -19,7 +19,7 @@ echo "1..$(printf '%s\n' "$names" | grep -c .)"
 
 # The runner bounds each scenario itself (60 s); the whole set stays far
 # below that.  Its own plan line comes last; ours is above.
-SCN_BUILD=$build tools/scenario run all -o "$tmp" >"$tmp/all.out" 2>&1
+SCN_BUILD=$build tools/scenario run all -o "$tmp/out" >"$tmp/all.out" 2>&1
 status=$?
 failed=0
 while read -r line; do
@@ -29,12 +29,12 @@ while read -r line; do
 		echo "$line"
 		failed=1
 		name=$(echo "$line" | awk '{ print $5 }')
-		grep -A 8 '^FAIL' "$tmp/$name/checks.txt" 2>/dev/null | sed 's/^/# /'
-		tail -n 5 "$tmp/$name.log" 2>/dev/null | sed 's/^/#   log: /' ;;
+		grep -A 8 '^FAIL' "$tmp/out/$name/checks.txt" 2>/dev/null | sed 's/^/# /'
+		tail -n 5 "$tmp/out/$name.log" 2>/dev/null | sed 's/^/#   log: /' ;;
 	esac
 done <"$tmp/all.out"
 # Sanitizer reports in a daemon's log fail the file even when all passed.
-if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$tmp"/*/acceptd.log 2>/dev/null; then
+if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$tmp"/out/*/acceptd.log 2>/dev/null; then
 	echo "# sanitizer report in a scenario's acceptd.log (above)"
 	failed=1
 fi

@@ -53,12 +53,7 @@ ao_slow_off()
 # Whether client NAME's socket is ESTABLISHED in the kernel now.
 ao_alive()
 {
-	local p
-	p=$(client_port "$1")
-	[ -n "$p" ] || return 1
-	ctl_quiet -j sockets 2>/dev/null | jq -e --arg p ":$p" \
-	    '[.connections[] | select(.side == "client" and .state == "ESTABLISHED"
-	      and (.local | endswith($p)))] | length == 1' >/dev/null
+	[ "$(live_state client "$1")" = ESTABLISHED ]
 }
 
 # Three clients at once; wait until every ACK has met the queue.
@@ -138,13 +133,8 @@ scenario_run()
 # Some client port got two or more SYN-ACKs in the window: a retransmit.
 ao_synack_again()
 {
-	local rows
 	scn_need_wire || return 1
-	rows=$(scn_wire_rows server '^S\.$' | awk -F, '{ n[$3]++; r[$3] = r[$3] $0 "\n" }
-	    END { for (p in n) if (n[p] >= 2) { printf "%s", r[p]; exit } }')
-	[ -n "$rows" ] || { echo "no SYN-ACK sent twice to the same client"; return 1; }
-	echo "SYN-ACKs to one client:"
-	printf '%s\n' "$rows" | scn_show
+	scn_q order wire from=server flags=S. 'then' wire from=server flags=S.
 }
 
 scenario_check()

@@ -47,32 +47,22 @@ scenario_run()
 # bo_queue_max OP N: the largest accept queue in the window satisfies OP N.
 bo_queue_max()
 {
-	local m
-	m=$(scn_listen_rows | cut -d, -f9 | sort -n | tail -n 1)
-	[ -n "$m" ] || { echo "no kernel sample in the window"; return 1; }
-	echo "largest accept queue sampled: $m (want $1 $2); backlog reported: $(scn_listen_rows | head -n 1 | cut -d, -f10)"
-	scn_cmp "$m" "$1" "$2"
+	scn_q value max kernel-sample event=listen queue "$1" "$2"
 }
 
 # bo_backlog N: the kernel reports the effective backlog N.
 bo_backlog()
 {
-	local b
-	b=$(scn_listen_rows | head -n 1 | cut -d, -f10)
-	expect "${b:--1}" -eq "$1" "effective backlog min(listen backlog, somaxconn) from TCP_INFO"
+	echo "the effective backlog min(listen backlog, somaxconn), from sock_diag:"
+	scn_q value first kernel-sample event=listen backlog -eq "$1"
 }
 
-# bo_retrans LO HI: every client port that sent more than one SYN sent its
-# second one LO..HI ms after its first.
+# bo_retrans LO HI: on every connection that sent a SYN, the next SYN
+# came LO..HI ms after the first.
 bo_retrans()
 {
-	scn_wire_rows client '^S$' | awk -F, -v lo="$1" -v hi="$2" '
-	{ n = split($2, a, "."); p = a[n]; k[p]++
-	  if (k[p] == 1) first[p] = $1
-	  else if (k[p] == 2) { d = ($1 - first[p]) * 1000; ok += (d >= lo && d <= hi); m++
-		printf "  :%s first SYN retransmitted after %.0f ms\n", p, d } }
-	END { printf "%d ports retransmitted, %d within %d..%d ms\n", m, ok, lo, hi
-	      exit !(m > 0 && ok == m) }'
+	scn_q order -a -G "$1" -W "$2" wire from=client flags=S 'then' \
+	    wire from=client flags=S
 }
 
 # bo_load EXPR OP N WHAT: a value from acceptload's JSON report.

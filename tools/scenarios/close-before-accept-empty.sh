@@ -54,44 +54,16 @@ scenario_run()
 # still in CLOSE_WAIT and no client socket in FIN_WAIT2.
 cbae_states_last()
 {
-	local row
-	row=$(scn_listen_rows | tail -n 1)
-	[ -n "$row" ] || { echo "no kernel sample in the window"; return 1; }
-	printf '%s\n' "$row" | scn_show
-	case " $(echo "$row" | cut -d, -f11) " in
-	*" client.FIN_WAIT2="*) return 1 ;;
-	*" server.CLOSE_WAIT=1 "*) return 0 ;;
-	esac
-	return 1
+	scn_q value last kernel-sample event=listen server.CLOSE_WAIT -eq 1 &&
+	    scn_q value last kernel-sample event=listen client.FIN_WAIT2 -eq 0
 }
 
 # cbae_fw2_life NAME LO HI: NAME's FIN_WAIT2 socket was gone between LO
 # and HI ms after its close().
 cbae_fw2_life()
 {
-	local port tclose tlast tgone
-	port=$(awk -F, -v c="$1" '$2 == c && $3 == "connected" {
-	    sub(/.*:/, "", $4); print $4; exit }' "$OUT/clients.csv")
-	tclose=$(awk -F, -v c="$1" '$2 == c && $3 == "closed" { print $1; exit }' "$OUT/clients.csv")
-	if [ -z "$port" ] || [ -z "$tclose" ]; then
-		echo "$1: no port or no close()"
-		return 1
-	fi
-	tlast=$(awk -F, -v p="127.0.0.1:$port" '$2 == "conn" && $3 == "client" &&
-	    $4 == "FIN_WAIT2" && $7 == p { t = $1 } END { print t }' "$OUT/kernel.csv")
-	[ -n "$tlast" ] || { echo "$1 (:$port): never seen in FIN_WAIT2"; return 1; }
-	# the first sample after tlast without that socket
-	tgone=$(awk -F, -v p="127.0.0.1:$port" -v a="$tlast" '
-	    $1 > a && $2 == "listen" { if (t != "" && !seen) { print t; exit }
-		t = $1; seen = 0 }
-	    $1 > a && $2 == "conn" && $7 == p { seen = 1 }
-	    END { if (t != "" && !seen) print t }' "$OUT/kernel.csv" | head -n 1)
-	[ -n "$tgone" ] || { echo "$1 (:$port): FIN_WAIT2 never went away"; return 1; }
-	awk -v c="$tclose" -v l="$tlast" -v g="$tgone" -v lo="$2" -v hi="$3" -v p="$port" 'BEGIN {
-		l = (l - c) * 1000; g = (g - c) * 1000
-		printf "client :%s after close(): FIN_WAIT2 last seen at +%.0f ms, gone at +%.0f ms (want gone in %d..%d ms)\n", p, l, g, lo, hi
-		exit !(g >= lo && g <= hi)
-	}'
+	scn_q order -x -G "$2" -W "$3" client "name=$1" event=closed 'then' \
+	    kernel-sample event=gone "conn=@$1" side=client state=FIN_WAIT2
 }
 
 scenario_check()

@@ -31,36 +31,15 @@ scenario_run()
 # dba_recvq_is N: the server child's Recv-Q is N now (records a sample).
 dba_recvq_is()
 {
-	[ "$(scn_live_jq '[.connections[] | select(.side == "server" and
-	    .state == "ESTABLISHED") | .recv_q] | first // -1')" -eq "$1" ]
+	[ "$(live_max server ESTABLISHED recv_q)" -eq "$1" ]
 }
 
 # dba_acked N: a pure ACK from the server acknowledging N bytes (relative
 # ack N + 1) inside the window.
 dba_acked()
 {
-	local row
 	scn_need_wire || return 1
-	row=$(scn_wire_rows server '^\.$' | awk -F, -v a="$(($1 + 1))" \
-	    '$6 == a { print; exit }')
-	[ -n "$row" ] || { echo "no pure ACK from the server with ack $(($1 + 1))"; return 1; }
-	echo "time,src,dst,flags,seq,ack,len,win:"
-	printf '%s\n' "$row" | scn_show
-}
-
-# dba_gap EV1 EV2 MS: EV2 follows EV1 (first of each) within MS ms.
-dba_gap()
-{
-	local t1 t2 us
-	t1=$(scn_trace_rows "$1" | head -n 1 | cut -d, -f1)
-	t2=$(scn_trace_rows "$2" | head -n 1 | cut -d, -f1)
-	if [ -z "$t1" ] || [ -z "$t2" ]; then
-		echo "no $1 or no $2 in the trace"
-		return 1
-	fi
-	us=$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%d", (b - a) * 1000000 }')
-	echo "$2 came $us us after $1 (want 0 <= gap < $3 ms)"
-	[ "$us" -ge 0 ] && [ "$us" -lt $(($3 * 1000)) ]
+	scn_q first wire from=server flags=. "ack=$(($1 + 1))"
 }
 
 scenario_check()
@@ -82,7 +61,7 @@ scenario_check()
 	check "after resume: accept, read $DBA_BYTES, write $DBA_BYTES (oneshot), close" \
 	    trace_order accept "read:^$DBA_BYTES\$" "write:^$DBA_BYTES\$" close
 	check "the read followed the accept at once: the bytes were already there" \
-	    dba_gap accept read 100
+	    trace_order -W 100 accept read
 	if have_wire; then
 		check "the client sent no data after resume: the read came from the receive buffer" \
 		    wire_count client D -eq 0

@@ -36,7 +36,7 @@ scenario_check()
 	check "while paused, acceptd accepted nothing" trace_count accept -eq 0
 	if have_wire; then
 		check "while paused, the wire carried 3 complete handshakes (SYN, SYN-ACK, ACK)" \
-		    wire_order 'client:^S$' 'server:^S\.$' 'client:^\.$'
+		    wire_order -n -eq 3 'client:^S$' 'server:^S\.$' 'client:^\.$'
 		check "... and 3 SYN-ACKs in all" wire_count server '^S\.$' -eq 3
 	fi
 	window resume end

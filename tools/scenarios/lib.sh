@@ -15,10 +15,12 @@
 #                              a failed step shows up in the checks
 #   scenario_check()           calls `check` for each expected observation
 #
-# Time runs from `mark start` (recorders ready) to `mark end`; all times are
-# epoch seconds with microseconds (bash EPOCHREALTIME, tcpdump -tt, acceptd's
-# CLOCK_REALTIME), shown as ms since start.  Connections are named by the
-# client's port everywhere (:40112).
+# Every recorder writes into one event log, $OUT/events.tsv (format:
+# tools/scenarios/EVENTS.md): monotonic ns, lane, the connection as a full
+# address pair, event, key=value fields.  $OUT/run.tsv is the run file.
+# tools/scenlog does the data work: kernel sampling, wire and trace
+# ingestion, the ladder, the queries below, report.md.  Time runs from
+# `mark start` (recorders ready) to `mark end`.
 #
 # While running (scenario_run):
 #   ctl ARGS...                acceptctl -s OURS ARGS; shown as "ctl> ARGS"
@@ -43,13 +45,16 @@
 #   client_load ARGS...        acceptload -h 127.0.0.1 -p PORT -j ARGS, in the
 #                              background (pid in LOAD_PID); its JSON report
 #                              in $OUT/load-N.json
-# Live kernel and trace views (for wait_for; each also records a sample):
+# Live kernel and trace views (for wait_for; straight from the kernel):
 #   live_queue                 accept-queue length now
 #   live_count SIDE STATE      sockets of SIDE (server|client) in STATE now
+#   live_max SIDE STATE FIELD  the largest recv_q or send_q of those, or -1
+#   live_state SIDE CLIENT     the state of client CLIENT's connection at
+#                              SIDE now (ESTABLISHED, ...), or none
 #   live_trace_count EVENT     trace events so far with that name
-#   live_counter NAME          a kernel counter's rise since acceptd started
-# Kernel counters at a moment, for counter_between:
-#   counters_snapshot NAME     acceptctl -j counters into counters-NAME.json
+#   live_counter NAME          a kernel counter's rise since the run began
+#   counters_snapshot NAME     the namespace's TCP counters, for
+#                              counter_between
 #
 # Checking (scenario_check):
 #   check DESCRIPTION QUERY... runs QUERY; PASS if it returns 0, else FAIL;
@@ -57,43 +62,38 @@
 #   window FROM TO             later queries see only FROM..TO (mark names,
 #                              or start / end); `window` alone: everything
 #   have_wire                  true when the wire was recorded
+#   scn_q QUERY...             tools/scenlog query in the window (EVENTS.md)
 # Queries: OP is a test(1) operator (-eq -ne -ge -gt -le -lt); each prints
-# the row(s) that prove or refute it.
+# the row(s) that prove or refute it, every column named.
 #   client_count EVENT OP N    client events named EVENT
 #   client_seen NAME EVENT     client NAME had EVENT
-#   client_detail EVENT ERE    some client's EVENT row matches ERE
+#   client_detail EVENT ERE    some client's EVENT text matches ERE
 #   wire_count FROM FLAGS OP N packets from FROM (client|server|any) whose
 #                              tcpdump flags, with D appended when the packet
 #                              carries data, match the ERE FLAGS: '^S$' SYN,
 #                              '^S\.$' SYN-ACK, '^\.$' pure ACK, D data,
 #                              F FIN, R RST
 #   wire_seen FROM FLAGS       the first such packet
-#   wire_order FROM:FLAGS ...  such packets occur in this order
+#   wire_order [OPT] FROM:FLAGS ...  such packets in this order on one
+#                              connection; -a on every connection that has
+#                              the first, -n OP N on N of them (scenlog
+#                              query order's options)
 #   kernel_queue OP N          some sample's accept queue satisfies OP N
 #   kernel_queue_last OP N     the window's last sample does
 #   kernel_count SIDE STATE OP N   some sample has that many in STATE
 #   kernel_count_max SIDE STATE OP N   the most any sample had does
 #   kernel_count_last SIDE STATE OP N  the window's last sample does
-#   kernel_seen SIDE STATE [RECVQ] some connection row in STATE (with Recv-Q)
+#   kernel_seen SIDE STATE [RECVQ] some socket row in STATE (with Recv-Q)
 #   trace_count EVENT OP N [DETAIL_ERE]  acceptd trace events
 #   trace_seen EVENT [DETAIL_ERE]        the first such event
-#   trace_order EVENT[:DETAIL_ERE] ...   these occur in order, one conn
-#   counter NAME OP N          kernel counter delta since acceptd started
+#   trace_order [OPT] EVENT[:DETAIL_ERE] ...  in this order, one connection
+#   counter NAME OP N          kernel counter's rise over the whole run
 #   counter_between A B NAME OP N  its rise between snapshots A and B
 #   expect VALUE OP N WHAT     anything else
 #
-# Artifacts in $OUT: report.md, ladder.txt, checks.txt, capture.pcap,
-# counters.json (acceptctl -j counters at the end), acceptd.conf,
-# acceptd.log, raw/ (what the recorders wrote), and the CSVs queries read
-# (write your own query with awk -F, over them; scn_rows FILE gives the
-# rows inside the window):
-#   wire.csv     time,src,dst,flags,seq,ack,len,win      (tcpdump -tt)
-#   kernel.csv   time,kind,side,state,recv_q,send_q,local,peer,queue,
-#                backlog,states: per change one kind=listen row (queue,
-#                backlog, states="server.ESTABLISHED=3 client.FIN_WAIT2=1")
-#                then one kind=conn row per socket
-#   app.csv      time,worker,conn,peer,event,detail      (acceptctl trace)
-#   clients.csv  time,client,event,detail
+# Artifacts in $OUT: events.tsv, run.tsv, report.md, ladder.txt,
+# checks.txt, capture.pcap, acceptd.conf, acceptd.log, scenario.md, raw/
+# (what the recorders wrote in their own formats).
 #
 # The shortest scenario:
 #   # purpose: paused: connect() succeeds before accept
@@ -113,20 +113,22 @@ SCN_BUILD=${SCN_BUILD:-$SCN_TOP}
 ACCEPTD=$SCN_BUILD/server/acceptd
 ACCEPTCTL=$SCN_BUILD/tools/acceptctl
 ACCEPTLOAD=$SCN_BUILD/tools/acceptload
+SCENLOG=$SCN_BUILD/tools/scenlog
 SCN_DIR=$SCN_TOP/tools/scenarios
-SCN_SAMPLE_S=0.03	# kernel sampling period
+SCN_SAMPLE_MS=5		# kernel sampling period
 SCN_MAX_S=60		# no recorder outlives this
 
 OUT=
 PORT=
 CTL_SOCK=
 RAW=
-SCN_T0=
+EVENTS=
+SCN_OFF=0			# wall clock minus monotonic, ns
 SCN_PIDS=			# background processes to end at cleanup
+SCN_TMP=			# the run's temporary folder, removed at cleanup
 SCN_DAEMON=
 SCN_WIRE=no
-SCN_WIN_FROM=0
-SCN_WIN_TO=9999999999
+SCN_WIN=
 SCN_FAILED=0
 SCN_CHECKS=0
 SCN_LOADS=0
@@ -140,9 +142,35 @@ scn_die()
 	exit 1
 }
 
+# scn_event LANE CONN EVENT [KEY=VALUE...]: one line of the event log,
+# stamped now on the monotonic clock.
+scn_event()
+{
+	local t=${EPOCHREALTIME/[.,]/} line f
+	line="$((t * 1000 - SCN_OFF))	$1	$2	$3"
+	shift 3
+	for f in "$@"; do
+		line+="	${f//[$'\t\n']/ }"
+	done
+	printf '%s\n' "$line" >>"$EVENTS"
+}
+
+# run_set KEY VALUE: a line of the run file (a later one wins).
+run_set()
+{
+	printf '%s\t%s\n' "$1" "$2" >>"$OUT/run.tsv"
+}
+
+# In a network namespace of our own: not the one of the process that
+# started us (tools/scenario re-executes itself under unshare -n, keeping
+# its parent).  Asked of the kernel, never of the environment; when the
+# kernel cannot tell, the answer is no, and sysctl_ns refuses.
 in_namespace()
 {
-	[ "${SCENARIO_NETNS:-}" = 1 ]
+	local ours theirs
+	ours=$(readlink "/proc/$BASHPID/ns/net" 2>/dev/null) || return 1
+	theirs=$(readlink "/proc/$PPID/ns/net" 2>/dev/null) || return 1
+	[ -n "$ours" ] && [ -n "$theirs" ] && [ "$ours" != "$theirs" ]
 }
 
 sysctl_ns()
@@ -155,15 +183,12 @@ sysctl_ns()
 # --- the daemon -----------------------------------------------------------
 
 # The control socket must fit sun_path (108 bytes): a long output path
-# falls back to a private temporary folder.
-# scn_ctl_path [NAME]: $OUT/NAME.sock (ctl), or one in /tmp when that is
-# too long for a socket's address.
+# falls back to the run's temporary folder (SCN_TMP, removed at cleanup).
+# scn_ctl_path [NAME]: $OUT/NAME.sock (ctl), or $SCN_TMP/NAME.sock.
 scn_ctl_path()
 {
 	local p=$OUT/${1:-ctl}.sock
-	if [ "${#p}" -gt 100 ]; then
-		p=$(mktemp -d /tmp/scenario-ctl.XXXXXX)/ctl.sock
-	fi
+	[ "${#p}" -le 100 ] || p=$SCN_TMP/${1:-ctl}.sock
 	echo "$p"
 }
 
@@ -195,9 +220,9 @@ ctl_quiet()
 ctl()
 {
 	local st=0
-	echo "$EPOCHREALTIME,ctl> $*" >>"$RAW/ctl.csv"
+	scn_event control - ctl "text=$*"
 	ctl_quiet "$@" >>"$RAW/ctl.out" 2>&1 || st=$?
-	[ "$st" -eq 0 ] || echo "$EPOCHREALTIME,ctl> $1 failed ($st)" >>"$RAW/ctl.csv"
+	[ "$st" -eq 0 ] || scn_event control - ctl-failed "text=$1" "status=$st"
 	return "$st"
 }
 
@@ -210,13 +235,6 @@ scn_start_daemon()
 		sed 's/^/  acceptd: /' "$OUT/acceptd.log" >&2
 		scn_die "acceptd did not answer on $CTL_SOCK within 5 s"
 	fi
-}
-
-scn_stop_daemon()
-{
-	[ -n "$SCN_DAEMON" ] || return 0
-	scn_daemon_stop "$SCN_DAEMON"
-	SCN_DAEMON=
 }
 
 # scn_daemon_stop PID: SIGTERM to an acceptd master, SIGKILL to it and its
@@ -236,25 +254,50 @@ scn_daemon_stop()
 
 # --- recorders ------------------------------------------------------------
 
+# The cleanup registry: processes (scn_bg), the daemon, temporary
+# folders (SCN_TMP).  scn_cleanup runs on exit, error and signals.
 scn_bg()
 {
 	SCN_PIDS="$SCN_PIDS $1"
 }
 
-# scn_end PID: SIGTERM once, then SIGKILL to PID and its children if it
-# has not gone within a second.  Background tools run under timeout
-# --foreground: without it timeout follows each signal it passes on with
-# a SIGCONT, and a SIGCONT while LeakSanitizer stops the process at exit
-# cancels the stop it waits for, so the process spins on for ever.
-scn_end()
+# Any of these processes still alive.
+scn_any_alive()
 {
-	local pid=$1 kids
-	alive "$pid" || return 0
-	kids=$(pgrep -P "$pid" 2>/dev/null | tr "\n" " ")
-	kill -TERM "$pid" 2>/dev/null || true
-	wait_for '! alive "$pid"' 1 && return 0
+	local p
+	for p in "$@"; do
+		alive "$p" && return 0
+	done
+	return 1
+}
+
+# Every process and the daemon get SIGTERM at once; what is left after
+# 1.5 s, children included, SIGKILL; then the temporary folders go.
+# Background tools run under timeout --foreground: without it timeout
+# follows each signal it passes on with a SIGCONT, and a SIGCONT while
+# LeakSanitizer stops the process at exit cancels the stop it waits for,
+# so the process spins on for ever.
+scn_cleanup()
+{
+	local p all kids=
+	all="$SCN_PIDS $SCN_DAEMON"
+	for p in $all; do
+		alive "$p" && kids="$kids $(pgrep -P "$p" 2>/dev/null | tr '\n' ' ')"
+	done
 	# shellcheck disable=SC2086
-	kill -KILL $kids "$pid" 2>/dev/null || true
+	kill -TERM $all 2>/dev/null || true
+	# shellcheck disable=SC2086
+	wait_for '! scn_any_alive $all' 1.5 ||
+	    kill -KILL $all $kids 2>/dev/null || true
+	# shellcheck disable=SC2086
+	wait $all 2>/dev/null || true
+	# shellcheck disable=SC2086
+	wait_for '! scn_any_alive $kids' 1 || kill -KILL $kids 2>/dev/null || true
+	[ -z "$SCN_TMP" ] || rm -rf "$SCN_TMP"
+	SCN_PIDS=
+	SCN_DAEMON=
+	SCN_TMP=
+	return 0
 }
 
 # Wire: tcpdump writes the pcap packet by packet (-U; --immediate-mode, or
@@ -266,7 +309,7 @@ scn_wire_start()
 	command -v tcpdump >/dev/null 2>&1 || why="tcpdump not installed"
 	[ "$(id -u)" -eq 0 ] || why="tcpdump needs root"
 	if [ -n "$why" ]; then
-		echo "$EPOCHREALTIME,client,wire: not recorded ($why)" >>"$RAW/notes.csv"
+		note "wire: not recorded ($why)"
 		return 0
 	fi
 	# Headers only (-s 128) and a larger buffer: bursts of connections
@@ -279,7 +322,7 @@ scn_wire_start()
 	if wait_for 'grep -q "listening on" "$RAW/tcpdump.log"' 3; then
 		SCN_WIRE=yes
 	else
-		echo "$EPOCHREALTIME,client,wire: tcpdump did not start" >>"$RAW/notes.csv"
+		note "wire: tcpdump did not start"
 	fi
 }
 
@@ -296,31 +339,12 @@ have_wire()
 	[ "$SCN_WIRE" = yes ]
 }
 
-# One kernel sample, kept only when it differs from the one before.  It
-# is stamped when the answer is in, so that a state never shows up in the
-# ladder before the packet that caused it (it may lag by a few ms).
-scn_sample()
-{
-	local file=$1 prev=${2:-} cur
-	cur=$(ctl_quiet -j sockets 2>/dev/null) || return 1
-	[ "$cur" = "$prev" ] && { printf '%s' "$cur"; return 0; }
-	printf '{"t":"%s","s":%s}\n' "$EPOCHREALTIME" "$cur" >>"$file"
-	printf '%s' "$cur"
-}
-
-scn_sampler()
-{
-	local prev='' end
-	end=$(( ${EPOCHREALTIME%.*} + SCN_MAX_S ))
-	while [ ! -e "$RAW/stop" ] && [ "${EPOCHREALTIME%.*}" -lt "$end" ]; do
-		prev=$(scn_sample "$RAW/kernel.sampler.jsonl" "$prev") || true
-		sleep "$SCN_SAMPLE_S"
-	done
-}
-
+# The kernel lane: scenlog samples the port's sockets every 5 ms straight
+# from the kernel (sock_diag), no round trip through the daemon.
 scn_kernel_start()
 {
-	scn_sampler &
+	"$SCENLOG" sample -p "$PORT" -o "$EVENTS" -i "$SCN_SAMPLE_MS" \
+	    -s "$RAW/stop" 2>"$RAW/sample.err" &
 	scn_bg $!
 	SCN_SAMPLER_PID=$!
 }
@@ -343,14 +367,14 @@ scn_app_start()
 	# $! is timeout's pid; the socket is its child's.
 	wait_for 'scn_tracer_connected || ! alive "$SCN_TRACE_PID"' 2 || true
 	ctl_quiet status >/dev/null 2>&1 || true
-	alive "$SCN_TRACE_PID" || echo "$EPOCHREALTIME,client,trace: acceptctl trace exited: $(head -c 200 "$RAW/trace.err")" >>"$RAW/notes.csv"
+	alive "$SCN_TRACE_PID" || note "trace: acceptctl trace exited: $(head -c 200 "$RAW/trace.err")"
 }
 
 scn_recorders_stop()
 {
 	: >"$RAW/stop"
 	wait_for '! alive "$SCN_SAMPLER_PID"' 2 || kill "$SCN_SAMPLER_PID" 2>/dev/null || true
-	scn_end "$SCN_TRACE_PID"
+	wait "$SCN_SAMPLER_PID" 2>/dev/null || true
 	scn_wire_stop
 }
 
@@ -358,33 +382,40 @@ scn_recorders_stop()
 
 mark()
 {
-	echo "$EPOCHREALTIME,$1,${2:-$1}" >>"$RAW/marks.csv"
+	scn_event mark - mark "name=$1" "text=${2:-$1}"
 }
 
 note()
 {
-	echo "$EPOCHREALTIME,client,$*" >>"$RAW/notes.csv"
+	scn_event client - note "text=$*"
 }
 
-# Live views answer -1 when the daemon does not, so that numeric
-# conditions stay well-formed.
-scn_live_jq()
-{
-	local s v
-	s=$(scn_sample "$RAW/kernel.live.jsonl") || s=
-	v=$(printf '%s' "$s" | jq -r "$@" 2>/dev/null) || v=
-	echo "${v:--1}"
-}
-
+# Live views answer -1 when the kernel does not, so that numeric
+# conditions stay well-formed.  Each also records its sample: what a
+# scenario waited for is on record before its next mark.
 live_queue()
 {
-	scn_live_jq '.listen.queue'
+	"$SCENLOG" now -o "$EVENTS" -p "$PORT" queue 2>/dev/null || echo -1
 }
 
 live_count()
 {
-	scn_live_jq --arg side "$1" --arg st "$2" \
-	    '[.connections[] | select(.side == $side and .state == $st)] | length'
+	"$SCENLOG" now -o "$EVENTS" -p "$PORT" count "$1" "$2" 2>/dev/null || echo -1
+}
+
+live_max()
+{
+	"$SCENLOG" now -o "$EVENTS" -p "$PORT" max "$1" "$2" "$3" 2>/dev/null || echo -1
+}
+
+# live_state SIDE CLIENT: the TCP state of client CLIENT's connection at
+# SIDE now, or none.
+live_state()
+{
+	local conn
+	conn=$(cat "$RAW/client-$2/conn" 2>/dev/null) || { echo none; return 0; }
+	"$SCENLOG" now -o "$EVENTS" -p "$PORT" state "$1" "$conn" 2>/dev/null ||
+	    echo none
 }
 
 live_trace_count()
@@ -394,9 +425,12 @@ live_trace_count()
 
 # --- clients --------------------------------------------------------------
 
+# scn_client_event NAME EVENT TEXT, on its connection once connected.
 scn_client_event()
 {
-	echo "$EPOCHREALTIME,$1,$2,$3" >>"$RAW/clients.csv"
+	local conn=-
+	[ -s "$RAW/client-$1/conn" ] && conn=$(cat "$RAW/client-$1/conn")
+	scn_event client "$conn" "$2" "name=$1" "text=$3"
 }
 
 # The client process: connect, then obey one command a line from its fifo,
@@ -416,7 +450,8 @@ scn_client_main()
 	port=$(ss -Htne "( dport = :$PORT )" | awk -v i="ino:$ino" \
 	    '$0 ~ i" " || $0 ~ i"$" { n = split($4, a, ":"); print a[n]; exit }')
 	echo "$port" >"$dir/port"
-	scn_client_event "$name" connected "connected:$port"
+	echo "127.0.0.1:$port>127.0.0.1:$PORT" >"$dir/conn"
+	scn_client_event "$name" connected "connected :$port"
 	echo 0 >"$dir/done"
 	while read -r seq cmd arg <&4; do
 		case $cmd in
@@ -493,7 +528,7 @@ client_read()
 
 client_wait()
 {
-	wait_for "grep -q '^[0-9.]*,$1,$2,' \"\$RAW/clients.csv\"" "$3"
+	wait_for "grep -q '	client	[^	]*	$2	name=$1	' \"\$EVENTS\"" "$3"
 }
 
 client_port()
@@ -511,171 +546,33 @@ client_load()
 	LOAD_PID=$!
 }
 
-# --- timelines to CSV -----------------------------------------------------
+# --- the recorders' own formats into events ------------------------------
 
-scn_wire_csv()
+scn_ingest()
 {
-	echo "time,src,dst,flags,seq,ack,len,win" >"$OUT/wire.csv"
-	have_wire || return 0
-	tcpdump -r "$OUT/capture.pcap" -nn -tt 2>/dev/null | awk '
-	function field(name,   r) {
-		if (match($0, name " [^,]*")) {
-			r = substr($0, RSTART + length(name) + 1, RLENGTH - length(name) - 1)
-			return r
-		}
-		return ""
-	}
-	$2 == "IP" || $2 == "IP6" {
-		src = $3; dst = $5; sub(/:$/, "", dst)
-		fl = $0; sub(/.*Flags \[/, "", fl); sub(/\].*/, "", fl)
-		printf "%s,%s,%s,%s,%s,%s,%s,%s\n", $1, src, dst, fl,
-		    field("seq"), field("ack"), field("length"), field("win")
-	}' >>"$OUT/wire.csv"
-}
-
-# Kernel samples, sorted and with repeats removed, as CSV: for each change
-# one "listen" row then one "conn" row per connection.
-scn_kernel_csv()
-{
-	echo "time,kind,side,state,recv_q,send_q,local,peer,queue,backlog,states" \
-	    >"$OUT/kernel.csv"
-	cat "$RAW"/kernel.*.jsonl 2>/dev/null | sort | jq -r -s '
-	    map({t, q: .s.listen.queue, b: .s.listen.backlog,
-		 st: ([.s.states | to_entries[] | "server.\(.key)=\(.value)"] +
-		      [(.s.client_states // {}) | to_entries[] | "client.\(.key)=\(.value)"]
-		      | join(" ")),
-		 c: (.s.connections | sort_by(.side, .peer, .local))})
-	    | reduce .[] as $x ({prev: null, out: []};
-		if .prev != null and ($x | del(.t)) == .prev then .
-		else .prev = ($x | del(.t)) | .out += [$x] end)
-	    | .out[]
-	    | ([.t, "listen", "", "", "", "", "", "", .q, .b, .st] | join(",")),
-	      (.t as $t | .c[] | [$t, "conn", .side, .state, .recv_q, .send_q,
-		.local, .peer, "", "", ""] | map(tostring) | join(","))
-	' >>"$OUT/kernel.csv" 2>"$RAW/kernel.err" || true
-}
-
-scn_app_csv()
-{
-	echo "time,worker,conn,peer,event,detail" >"$OUT/app.csv"
-	sed -n 's/^{"time":\([0-9.]*\),/{"time":"\1",/p' "$RAW/app.jsonl" |
-	    jq -r '[.time, .worker, .conn, .peer, .event,
-		(.detail | gsub(","; ";"))] | map(tostring) | join(",")' \
-	    >>"$OUT/app.csv" 2>"$RAW/app.err" || true
-}
-
-scn_clients_csv()
-{
-	echo "time,client,event,detail" >"$OUT/clients.csv"
-	sort "$RAW/clients.csv" 2>/dev/null >>"$OUT/clients.csv" || true
-}
-
-# --- the ladder -----------------------------------------------------------
-
-# Every source as "time<TAB>column<TAB>text", merged in time order.
-scn_events()
-{
-	local port=$PORT
-	awk -F, 'NR > 1 { print $1 "\tc\t" $2 " " $4 }' "$OUT/clients.csv"
-	scn_time_text c 2 "$RAW/notes.csv"
-	awk -F, 'NR > 1 {
-		n = split($2, s, "."); sp = s[n]; n = split($3, d, "."); dp = d[n]
-		dir = (sp == port) ? "S>:" dp : ":" sp ">S"
-		txt = dir " [" $4 "]"
-		if ($7 > 0) txt = txt " " $5 " (" $7 ")"
-		else if ($4 == ".") txt = txt " ack " $6
-		if ($8 == "0" && $4 !~ /R/) txt = txt " win 0"
-		print $1 "\tw\t" txt
-	}' port="$port" "$OUT/wire.csv"
-	scn_kernel_events
-	awk -F, 'NR > 1 { n = split($4, p, ":"); d = ($6 != "") ? " " $6 : ""
-		print $1 "\ta\tw" $2 " :" p[n] " " $5 d }' "$OUT/app.csv"
-	scn_time_text a 1 "$RAW/ctl.csv"
-	scn_time_text m 2 "$RAW/marks.csv"
-}
-
-# scn_time_text COLUMN SKIP FILE: "time,f2,..,text" rows whose text may
-# hold commas; SKIP fields (time included) come before the text.
-scn_time_text()
-{
-	[ -f "$3" ] || return 0
-	awk -v col="$1" -v skip="$2" '{
-		r = $0; t = substr(r, 1, index(r, ",") - 1)
-		for (i = 0; i < skip; i++) r = substr(r, index(r, ",") + 1)
-		print t "\t" col "\t" r
-	}' "$3"
-}
-
-# Kernel rows for the ladder: the queue when it changes, and each
-# connection whose state or queues changed (or that went away).
-scn_kernel_events()
-{
-	awk -F, '
-	function short(s) { return s == "ESTABLISHED" ? "EST" : s }
-	function port(a,   n, p) { n = split(a, p, ":"); return p[n] }
-	function flush(   k) {
-		if (t == "") return
-		if (q != lastq) print t "\tk\tqueue " q " of " b
-		lastq = q
-		for (k in cur)
-			if (!(k in prev) || prev[k] != cur[k]) print t "\tk\t" k " " cur[k]
-		for (k in prev)
-			if (!(k in cur)) print t "\tk\t" k " gone"
-		delete prev
-		for (k in cur) prev[k] = cur[k]
-		delete cur
-	}
-	NR == 1 { next }
-	$1 != t { flush(); t = $1 }
-	$2 == "listen" { q = $9; b = $10 }
-	$2 == "conn" && $4 != "LISTEN" {
-		key = ($3 == "server") ? "S:" port($8) : "C:" port($7)
-		v = short($4)
-		if ($5 > 0) v = v " r" $5
-		if ($6 > 0) v = v " s" $6
-		cur[key] = v
-	}
-	END { flush() }' "$OUT/kernel.csv"
-}
-
-# Columns sized for 120: only the last one may run over, a little.
-scn_ladder()
-{
-	scn_events | sort -s -t"$(printf '\t')" -k1,1g | awk -F'\t' -v t0="$SCN_T0" '
-	function cut(s, w) { return length(s) > w ? substr(s, 1, w - 1) "~" : s }
-	function row(tm, c, w, k, a) {
-		printf "%6s | %-18s| %-33s| %-26s| %s\n", tm, cut(c, 18),
-		    cut(w, 33), cut(k, 26), cut(a, 28)
-	}
-	BEGIN { row("ms", "client", "wire", "server kernel", "acceptd")
-		s = sprintf("%120s", ""); gsub(/ /, "-", s); print s }
-	{
-		tm = sprintf("%.1f", ($1 - t0) * 1000)
-		if ($2 == "m") { printf "%6s ====== %s ======\n", tm, $3; next }
-		c = w = k = a = ""
-		if ($2 == "c") c = $3; else if ($2 == "w") w = $3
-		else if ($2 == "k") k = $3; else a = $3
-		row(tm, c, w, k, a)
-	}'
+	local dropped
+	if have_wire; then
+		tcpdump -r "$OUT/capture.pcap" -nn -tt 2>/dev/null |
+		    "$SCENLOG" ingest-wire -r "$OUT/run.tsv" >>"$EVENTS"
+		dropped=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel$/\1/p' \
+		    "$RAW/tcpdump.log")
+		run_set tcpdump_dropped "${dropped:-unknown}"
+	fi
+	"$SCENLOG" ingest-app -r "$OUT/run.tsv" <"$RAW/app.jsonl" >>"$EVENTS"
 }
 
 # --- checks ---------------------------------------------------------------
 
 window()
 {
-	SCN_WIN_FROM=0
-	SCN_WIN_TO=9999999999
-	[ $# -eq 0 ] && return 0
-	SCN_WIN_FROM=$(scn_mark_time "$1")
-	SCN_WIN_TO=$(scn_mark_time "$2")
+	SCN_WIN=
+	[ $# -eq 0 ] || SCN_WIN=$1,$2
 }
 
-scn_mark_time()
+# scn_q QUERY...: tools/scenlog query over this run, in the window.
+scn_q()
 {
-	local t
-	t=$(awk -F, -v m="$1" '$2 == m { print $1; exit }' "$RAW/marks.csv")
-	[ -n "$t" ] || scn_die "window: no mark named \"$1\" (marks: $(cut -d, -f2 "$RAW/marks.csv" | tr '\n' ' '))"
-	echo "$t"
+	"$SCENLOG" query -d "$OUT" ${SCN_WIN:+-w "$SCN_WIN"} "$@"
 }
 
 check()
@@ -712,56 +609,19 @@ expect()
 	scn_cmp "$1" "$2" "$3"
 }
 
-# Rows of a CSV inside the window, the header left out.
-scn_rows()
-{
-	awk -F, -v a="$SCN_WIN_FROM" -v b="$SCN_WIN_TO" \
-	    'NR > 1 && $1 >= a && $1 <= b' "$1"
-}
-
-# Shown rows: time made relative, at most 8.
-scn_show()
-{
-	awk -F, -v OFS=, -v t0="$SCN_T0" 'NR <= 8 {
-		$1 = sprintf("%.1f ms", ($1 - t0) * 1000); print "  " $0 }
-	    NR == 9 { print "  ..." }'
-}
-
-# scn_count ROWS OP N WHAT: how many ROWS against OP N, the rows shown.
-scn_count()
-{
-	local n
-	n=$(printf '%s' "$1" | grep -c . || true)
-	echo "$n $4 (want $2 $3)"
-	[ -n "$1" ] && printf '%s\n' "$1" | scn_show
-	scn_cmp "$n" "$2" "$3"
-}
-
-# scn_found ROW MISSING: the row as evidence, or MISSING and a failure.
-scn_found()
-{
-	[ -n "$1" ] || { echo "$2"; return 1; }
-	printf '%s\n' "$1" | scn_show
-}
-
 client_count()
 {
-	scn_count "$(scn_rows "$OUT/clients.csv" | awk -F, -v e="$1" '$3 == e')" \
-	    "$2" "$3" "client events \"$1\""
+	scn_q count client "event=$1" "$2" "$3"
 }
 
 client_seen()
 {
-	scn_found "$(scn_rows "$OUT/clients.csv" | awk -F, -v c="$1" -v e="$2" \
-	    '$2 == c && $3 == e { print; exit }')" \
-	    "client $1: no \"$2\" event"
+	scn_q first client "name=$1" "event=$2"
 }
 
 client_detail()
 {
-	scn_found "$(scn_rows "$OUT/clients.csv" | awk -F, -v e="$1" -v d="$2" \
-	    '$3 == e && $0 ~ d { print; exit }')" \
-	    "no client event $1 matching /$2/"
+	scn_q first client "event=$1" "text~$2"
 }
 
 scn_need_wire()
@@ -771,218 +631,162 @@ scn_need_wire()
 	return 1
 }
 
-# Packets from FROM whose flags (with D added when the packet carries
-# data) match the ERE FLAGS.
-scn_wire_rows()
+# scn_from FROM: the filter for packets from FROM (none for "any").
+scn_from()
 {
-	scn_rows "$OUT/wire.csv" | awk -F, -v from="$1" -v fl="$2" -v port="$PORT" '{
-		n = split($2, s, "."); side = (s[n] == port) ? "server" : "client"
-		f = $4; if ($7 > 0) f = f "D"
-		if ((from == "any" || from == side) && f ~ fl) print
-	}'
+	[ "$1" = any ] || echo "from=$1"
 }
 
 wire_count()
 {
 	scn_need_wire || return 1
-	scn_count "$(scn_wire_rows "$1" "$2")" "$3" "$4" \
-	    "packets from $1 with flags ~ /$2/"
+	# shellcheck disable=SC2046
+	scn_q count wire $(scn_from "$1") "flags~$2" "$3" "$4"
 }
 
 wire_seen()
 {
 	scn_need_wire || return 1
-	scn_found "$(scn_wire_rows "$1" "$2" | head -n 1)" \
-	    "no packet from $1 with flags ~ /$2/"
+	# shellcheck disable=SC2046
+	scn_q first wire $(scn_from "$1") "flags~$2"
+}
+
+# scn_order_opts ARGS: how many of ARGS are options of scenlog's order.
+scn_order_opts()
+{
+	local n=0
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-a|-x)		n=$((n + 1)); shift ;;
+		-G|-t|-W)	n=$((n + 2)); shift 2 ;;
+		-n)		n=$((n + 3)); shift 3 ;;
+		*)		break ;;
+		esac
+	done
+	echo "$n"
 }
 
 wire_order()
 {
-	local spec after=0 row
+	local n spec args=()
 	scn_need_wire || return 1
+	n=$(scn_order_opts "$@")
+	args=("${@:1:n}")
+	shift "$n"
 	for spec in "$@"; do
-		row=$(scn_wire_rows "${spec%%:*}" "${spec#*:}" |
-		    awk -F, -v a="$after" '$1 > a { print; exit }')
-		[ -n "$row" ] || { echo "no $spec after the rows above"; return 1; }
-		printf '%s\n' "$row" | scn_show
-		after=${row%%,*}
+		[ "${#args[@]}" -gt "$n" ] && args+=('then')
+		args+=(wire)
+		[ "${spec%%:*}" = any ] || args+=("from=${spec%%:*}")
+		args+=("flags~${spec#*:}")
 	done
-}
-
-# Listen rows (one per kernel sample) inside the window.
-scn_listen_rows()
-{
-	scn_rows "$OUT/kernel.csv" | awk -F, '$2 == "listen"'
+	scn_q order "${args[@]}"
 }
 
 kernel_queue()
 {
-	local q row
-	while IFS=, read -r q row; do
-		if scn_cmp "$q" "$1" "$2"; then
-			echo "accept queue $q of $(echo "$row" | cut -d, -f10):"
-			printf '%s\n' "$row" | scn_show
-			return 0
-		fi
-	done < <(scn_listen_rows | awk -F, '{ print $9 "," $0 }')
-	echo "no sample with accept queue $1 $2; queues seen: $(scn_listen_rows | cut -d, -f9 | uniq | tr '\n' ' ')"
-	return 1
+	scn_q value any kernel-sample event=listen queue "$1" "$2"
 }
 
 kernel_queue_last()
 {
-	local row q
-	row=$(scn_listen_rows | tail -n 1)
-	[ -n "$row" ] || { echo "no kernel sample in the window"; return 1; }
-	q=$(echo "$row" | cut -d, -f9)
-	echo "last sample: accept queue $q (want $1 $2)"
-	printf '%s\n' "$row" | scn_show
-	scn_cmp "$q" "$1" "$2"
-}
-
-# Each kernel sample in the window as "N,ROW": N sockets of SIDE in STATE.
-scn_state_rows()
-{
-	scn_listen_rows | awk -F, -v k="$1.$2" '{
-		m = split($11, a, " "); v = 0
-		for (i = 1; i <= m; i++) {
-			split(a[i], kv, "="); if (kv[1] == k) v = kv[2]
-		}
-		print v "," $0 }'
+	scn_q value last kernel-sample event=listen queue "$1" "$2"
 }
 
 kernel_count()
 {
-	local n row
-	while IFS=, read -r n row; do
-		if scn_cmp "$n" "$3" "$4"; then
-			echo "$1 sockets in $2 ($3 $4):"
-			printf '%s\n' "$row" | scn_show
-			return 0
-		fi
-	done < <(scn_state_rows "$1" "$2")
-	echo "no sample with $1 $2 count $3 $4; samples:"
-	scn_listen_rows | scn_show
-	return 1
+	scn_q value any kernel-sample event=listen "$1.$2" "$3" "$4"
 }
 
 kernel_count_max()
 {
-	local n
-	n=$(scn_state_rows "$1" "$2" | cut -d, -f1 | sort -n | tail -n 1)
-	echo "at most ${n:-0} $1 socket(s) in $2 in any sample (want $3 $4)"
-	scn_cmp "${n:-0}" "$3" "$4"
+	scn_q value max kernel-sample event=listen "$1.$2" "$3" "$4"
 }
 
 kernel_count_last()
 {
-	local n row
-	IFS=, read -r n row < <(scn_state_rows "$1" "$2" | tail -n 1)
-	[ -n "$row" ] || { echo "no kernel sample in the window"; return 1; }
-	echo "last sample: $1 $2 = $n (want $3 $4)"
-	printf '%s\n' "$row" | scn_show
-	scn_cmp "$n" "$3" "$4"
+	scn_q value last kernel-sample event=listen "$1.$2" "$3" "$4"
 }
 
 kernel_seen()
 {
-	local row
-	row=$(scn_rows "$OUT/kernel.csv" | awk -F, -v side="$1" -v st="$2" -v rq="${3:-}" \
-	    '$2 == "conn" && $3 == side && $4 == st && (rq == "" || $5 == rq) { print; exit }')
-	if [ -z "$row" ]; then
-		echo "no $1 socket in $2${3:+ with Recv-Q $3}; seen:"
-		scn_rows "$OUT/kernel.csv" | awk -F, -v side="$1" '$2 == "conn" && $3 == side' |
-		    cut -d, -f1,3-6 | sort -t, -k2 -u | scn_show
-		return 1
-	fi
-	echo "time,kind,side,state,recv_q,send_q,local,peer:"
-	printf '%s\n' "$row" | cut -d, -f1-8 | scn_show
-}
-
-scn_trace_rows()
-{
-	scn_rows "$OUT/app.csv" | awk -F, -v e="$1" -v d="${2:-}" \
-	    '$5 == e && (d == "" || $6 ~ d)'
+	scn_q first kernel-sample event=socket "side=$1" "state=$2" \
+	    ${3:+"recv_q=$3"}
 }
 
 trace_count()
 {
-	scn_count "$(scn_trace_rows "$1" "${4:-}")" "$2" "$3" \
-	    "trace events \"$1\"${4:+ ~ /$4/}"
+	scn_q count app "event=$1" ${4:+"detail~$4"} "$2" "$3"
 }
 
 trace_seen()
 {
-	scn_found "$(scn_trace_rows "$1" "${2:-}" | head -n 1)" \
-	    "no trace event \"$1\"${2:+ ~ /$2/}; events: $(scn_rows "$OUT/app.csv" | cut -d, -f5 | sort | uniq -c | tr '\n' ' ')"
+	scn_q first app "event=$1" ${2:+"detail~$2"}
 }
 
-# trace_order EV[:ERE] ...: on one connection (that of the first event
-# found), the events in this order.
+# trace_order [OPT] EV[:ERE] ...: on one connection, in this order.
 trace_order()
 {
-	local spec after=0 conn='' row ev re
+	local n spec args=()
+	n=$(scn_order_opts "$@")
+	args=("${@:1:n}")
+	shift "$n"
 	for spec in "$@"; do
-		ev=${spec%%:*}
-		re=
-		[ "$ev" = "$spec" ] || re=${spec#*:}
-		row=$(scn_trace_rows "$ev" "$re" | awk -F, -v a="$after" -v c="$conn" \
-		    '$1 >= a && (c == "" || $2 "/" $3 == c) { print; exit }')
-		if [ -z "$row" ]; then
-			echo "no \"$spec\" after the rows above${conn:+ on conn $conn}"
-			return 1
-		fi
-		printf '%s\n' "$row" | scn_show
-		after=${row%%,*}
-		conn=$(echo "$row" | awk -F, '{ print $2 "/" $3 }')
+		[ "${#args[@]}" -gt "$n" ] && args+=('then')
+		args+=(app "event=${spec%%:*}")
+		[ "${spec%%:*}" = "$spec" ] || args+=("detail~${spec#*:}")
 	done
+	scn_q order "${args[@]}"
 }
 
 live_counter()
 {
-	local v
-	v=$(ctl_quiet -j counters 2>/dev/null |
-	    jq -r --arg n "$1" '.[$n].delta // empty' 2>/dev/null)
-	echo "${v:--1}"
+	"$SCENLOG" now -d "$OUT" counter "$1" 2>/dev/null || echo -1
 }
 
 counters_snapshot()
 {
-	ctl_quiet -j counters >"$OUT/counters-$1.json" 2>/dev/null
+	"$SCENLOG" counters -n "$1" >>"$EVENTS"
 }
 
 counter_between()
 {
-	local a b
-	a=$(jq -r --arg n "$3" '.[$n].delta' "$OUT/counters-$1.json" 2>/dev/null)
-	b=$(jq -r --arg n "$3" '.[$n].delta' "$OUT/counters-$2.json" 2>/dev/null)
-	case $a$b in
-	''|*null*|*[!0-9-]*) echo "no counter snapshot $1 or $2"; return 1 ;;
-	esac
-	echo "$3 rose by $((b - a)) between $1 and $2 (want $4 $5)"
-	scn_cmp "$((b - a))" "$4" "$5"
+	SCN_WIN='' scn_q delta "$1" "$2" "$3" "$4" "$5"
 }
 
 counter()
 {
-	local d
-	d=$(jq -r --arg n "$1" '.[$n].delta // empty' "$OUT/counters.json" 2>/dev/null)
-	[ -n "$d" ] || { echo "counter $1: not in counters.json"; return 1; }
-	echo "$1 rose by $d since acceptd started (want $2 $3)"
-	scn_cmp "$d" "$2" "$3"
+	counter_between start end "$1" "$2" "$3"
+}
+
+# --- output folders ---------------------------------------------------------
+
+SCN_MARKER=.scenario-out	# in every folder a run wrote: it may be emptied
+
+# scn_out_claim DIR: DIR ready for a run: made when missing, emptied when
+# an earlier run wrote it (it holds the marker), refused when it holds
+# anything else: nothing of the user's is ever deleted.
+scn_out_claim()
+{
+	local dir=$1 f
+	[ ! -e "$dir" ] || [ -d "$dir" ] ||
+	    { echo "scenario: $dir is not a folder" >&2; exit 2; }
+	mkdir -p "$dir" || exit 2
+	if [ -e "$dir/$SCN_MARKER" ]; then
+		find "$dir" -mindepth 1 -maxdepth 1 ! -name "$SCN_MARKER" \
+		    -exec rm -rf {} +
+		return 0
+	fi
+	for f in "$dir"/* "$dir"/.[!.]*; do
+		[ -e "$f" ] || continue
+		echo "scenario: $dir holds files no scenario run wrote" \
+		    "(${f##*/}); choose another -o DIR, or empty it" >&2
+		exit 2
+	done
+	echo "written by tools/scenario: a later run may empty this folder" \
+	    >"$dir/$SCN_MARKER"
 }
 
 # --- one run --------------------------------------------------------------
-
-scn_cleanup()
-{
-	local p
-	for p in $SCN_PIDS; do
-		scn_end "$p"
-	done
-	scn_stop_daemon
-	SCN_PIDS=
-}
 
 scn_result()
 {
@@ -991,79 +795,101 @@ scn_result()
 
 scn_report()
 {
-	{
-		echo "# Scenario $SCN_NAME"
-		echo
-		echo "Run $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(uname -sr)," \
-		    "$(in_namespace && echo "in a private network namespace" || echo "on the host's loopback")," \
-		    "acceptd on 127.0.0.1:$PORT."
-		echo
-		echo "## Configuration"
-		echo
-		echo '```'
-		cat "$OUT/acceptd.conf"
-		echo '```'
-		echo
-		echo "## Ladder (ms since start; :PORT is the client's port)"
-		echo
-		echo '```'
-		cat "$OUT/ladder.txt"
-		echo '```'
-		echo
-		echo "## Checks: $((SCN_CHECKS - SCN_FAILED)) of $SCN_CHECKS passed"
-		echo
-		echo '```'
-		cat "$OUT/checks.txt"
-		echo '```'
-		echo
-		sed "s/^#/##/" "$SCN_DIR/$SCN_NAME.md"
-		echo
-		echo "## Artifacts"
-		echo
-		echo "wire.csv, kernel.csv, app.csv, clients.csv, capture.pcap" \
-		    "(when tcpdump ran), counters.json, acceptd.conf, acceptd.log, raw/."
-	} >"$OUT/report.md"
+	"$SCENLOG" report "$OUT"
 }
 
 # scn_run NAME OUTDIR: the whole run, inside the namespace when root.
 scn_run()
 {
+	local off t
 	SCN_NAME=$1
 	OUT=$2
-	rm -rf "$OUT"
+	scn_out_claim "$OUT"
 	mkdir -p "$OUT/raw"
 	OUT=$(cd "$OUT" && pwd)
 	RAW=$OUT/raw
-	: >"$RAW/clients.csv"
+	EVENTS=$OUT/events.tsv
+	read -r off t < <("$SCENLOG" clock) || scn_die "$SCENLOG clock failed"
+	SCN_OFF=$off
+	: >"$EVENTS"
 	: >"$RAW/app.jsonl"
-	: >"$RAW/marks.csv"
+	cp "$SCN_DIR/$SCN_NAME.md" "$OUT/scenario.md"
 	PORT=$(free_port) || scn_die "no free port found in 100 tries"
-	CTL_SOCK=$(scn_ctl_path)
 	trap scn_cleanup EXIT
+	SCN_TMP=$(mktemp -d "${SCN_TMPROOT:-${TMPDIR:-/tmp}}/scenario.XXXXXX") ||
+	    scn_die "mktemp failed"
+	CTL_SOCK=$(scn_ctl_path)
+	run_set name "$SCN_NAME"
+	run_set port "$PORT"
+	run_set server "127.0.0.1:$PORT"
+	run_set namespace "$(in_namespace && echo private || echo host)"
+	run_set date "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+	run_set kernel "$(uname -sr)"
+	run_set clock_offset_ns "$SCN_OFF"
 	scn_write_config
 	scn_wire_start
+	run_set wire "$SCN_WIRE"
+	run_set tools "tcpdump=$SCN_WIRE sampler=scenlog trace=acceptctl"
+	counters_snapshot start
 	scn_start_daemon
 	scn_app_start
 	scn_kernel_start
+	t=${EPOCHREALTIME/[.,]/}
+	run_set start_ns "$((t * 1000 - SCN_OFF))"
 	mark start
-	SCN_T0=$(cut -d, -f1 "$RAW/marks.csv")
 	scenario_run || note "scenario_run returned $?"
-	scn_sample "$RAW/kernel.live.jsonl" >/dev/null || true
-	ctl_quiet -j counters >"$OUT/counters.json" 2>/dev/null || true
+	counters_snapshot end
 	mark end
 	scn_recorders_stop
 	scn_cleanup
 	trap - EXIT
-	scn_wire_csv
-	scn_kernel_csv
-	scn_app_csv
-	scn_clients_csv
-	scn_ladder >"$OUT/ladder.txt"
-	cat "$OUT/ladder.txt"
+	run_set sampler "$(tail -n 1 "$RAW/sample.err")"
+	scn_ingest
+	"$SCENLOG" ladder -w 120 "$OUT" >"$OUT/ladder.txt"
+	"$SCENLOG" ladder "$OUT"
 	echo
+	scn_checks
+}
+
+# scn_run_value KEY: the run file's value for KEY (the last one written).
+scn_run_value()
+{
+	awk -F'\t' -v k="$1" '$1 == k { v = $2 } END { print v }' "$OUT/run.tsv"
+}
+
+scn_wire_why()
+{
+	scn_q first client event=note 'text~^wire: '
+	return 1
+}
+
+# scn_rerun NAME DIR: the checks of a finished run, from its files.
+scn_rerun()
+{
+	SCN_NAME=$1
+	OUT=$(cd "$2" && pwd)
+	RAW=$OUT/raw
+	EVENTS=$OUT/events.tsv
+	PORT=$(scn_run_value port)
+	SCN_WIRE=$(scn_run_value wire)
+	"$SCENLOG" ladder -w 120 "$OUT" >"$OUT/ladder.txt"
+	scn_checks
+}
+
+# The checks over the run's files, then report.md and the result.
+scn_checks()
+{
 	: >"$OUT/checks.txt"
+	SCN_CHECKS=0
+	SCN_FAILED=0
 	scenario_check
 	window
+	# As root a missing recorder fails the run: no check passes by being
+	# skipped (the wire checks sit under have_wire).
+	if [ "$(scn_run_value namespace)" = private ] && ! have_wire; then
+		check "as root, the wire was recorded (tcpdump ran)" \
+		    scn_wire_why
+	fi
 	scn_report
 	echo
 	if [ "$SCN_FAILED" -eq 0 ] && [ "$SCN_CHECKS" -gt 0 ]; then

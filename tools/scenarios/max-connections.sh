@@ -59,22 +59,8 @@ scenario_run()
 # closed OLD, and not before.
 mc_at_once()
 {
-	local po pn tc ta
-	po=$(client_port "$1")
-	pn=$(client_port "$2")
-	tc=$(scn_rows "$OUT/app.csv" | awk -F, -v p="127.0.0.1:$po" \
-	    '$4 == p && $5 == "close" { print $1; exit }')
-	ta=$(awk -F, -v p="127.0.0.1:$pn" 'NR > 1 && $4 == p && $5 == "accept" { print $1; exit }' \
-	    "$OUT/app.csv")
-	if [ -z "$tc" ] || [ -z "$ta" ]; then
-		echo "no close of $1 (:$po) or no accept of $2 (:$pn)"
-		return 1
-	fi
-	awk -v c="$tc" -v a="$ta" -v ms="$3" -v o="$1" -v n="$2" 'BEGIN {
-		d = (a - c) * 1000
-		printf "%s closed, %s accepted %.1f ms later (want 0 <= gap < %d ms)\n", o, n, d, ms
-		exit !(d >= 0 && d < ms)
-	}'
+	scn_q order -x -W "$3" app event=close "conn=@$1" 'then' \
+	    app event=accept "conn=@$2"
 }
 
 # mc_status_seen WANT: some status answer was WANT ("full 1").
@@ -83,8 +69,8 @@ mc_status_seen()
 	local row
 	row=$(grep -m 1 ",$1\$" "$OUT/status.csv" 2>/dev/null)
 	[ -n "$row" ] || { echo "status never \"$1\"; seen: $(cut -d, -f2 "$OUT/status.csv" | sort -u | tr '\n' ';')"; return 1; }
-	echo "time,worker 0 state and connections (status -j):"
-	printf '%s\n' "$row" | scn_show
+	echo "  time,worker 0 state and connections (status -j):"
+	echo "  $row"
 }
 
 scenario_check()

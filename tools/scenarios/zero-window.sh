@@ -23,11 +23,10 @@ scenario_config()
 	echo "reading off"
 }
 
-# Recv-Q or Send-Q (COLUMN) of SIDE's ESTABLISHED socket now.
+# Recv-Q or Send-Q (FIELD) of SIDE's ESTABLISHED socket now.
 zw_q()
 {
-	scn_live_jq --arg side "$1" \
-	    "[.connections[] | select(.side == \$side and .state == \"ESTABLISHED\") | .$2] | max // -1"
+	live_max "$1" ESTABLISHED "$2"
 }
 
 # An Ethernet-sized MTU, so that the window shrinks in visible steps,
@@ -39,17 +38,9 @@ zw_link()
 	    note "lo: paced at 10 Mbit/s (tbf)"
 }
 
-# The namespace's TcpExt counters, as "name value" lines.
-zw_netstat()
-{
-	awk '$1 == "TcpExt:" { if (!h) { split($0, k); h = 1; next }
-	    split($0, v); for (i = 2; i in k; i++) print k[i], v[i] }' \
-	    /proc/net/netstat >"$OUT/netstat-$1.txt"
-}
-
 scenario_run()
 {
-	zw_netstat start
+	counters_snapshot zw-start
 	zw_link
 	client_open c1
 	mark send "reading off: c1 writes $ZW_BYTES bytes"
@@ -64,48 +55,40 @@ scenario_run()
 	wait_for '[ "$(zw_q server recv_q)" -eq 0 ] &&
 	    [ "$(zw_q client send_q)" -eq 0 ]' 2
 	tc qdisc del dev lo root 2>/dev/null
-	zw_netstat end
+	counters_snapshot zw-end
 }
 
 # A TcpExt counter's change over the run.
 zw_counter()
 {
-	local a b
-	a=$(awk -v n="$1" '$1 == n { print $2 }' "$OUT/netstat-start.txt" 2>/dev/null)
-	b=$(awk -v n="$1" '$1 == n { print $2 }' "$OUT/netstat-end.txt" 2>/dev/null)
-	if [ -z "$a" ] || [ -z "$b" ]; then
-		echo "TcpExt $1: not in /proc/net/netstat"
-		return 1
-	fi
-	echo "TcpExt $1 rose by $((b - a)) (want $2 $3)"
-	scn_cmp "$((b - a))" "$2" "$3"
+	counter_between zw-start zw-end "$@"
 }
 
 # The window scale the server announced in its SYN-ACK.
 zw_wscale()
 {
-	tcpdump -r "$OUT/capture.pcap" -nn 2>/dev/null |
-	    sed -n 's/.*Flags \[S\.\].*wscale \([0-9]*\).*/\1/p' | head -n 1
+	SCN_WIN='' scn_q rows -c wscale wire from=server flags=S. | sed -n 2p
 }
 
-# Server pure ACKs in the window as "time,win" rows.
+# Server pure ACKs in the window as "time_ms,ack,win" rows.
 zw_server_acks()
 {
-	scn_wire_rows server '^\.$' | awk -F, '{ print $1 "," $8 }'
+	scn_q rows -c time_ms,ack,win wire from=server flags=. | tail -n +2
 }
 
 zw_shrinks()
 {
 	local rows n
 	scn_need_wire || return 1
-	rows=$(scn_wire_rows server '^\.$' | awk -F, '
-	    { w = $8 + 0; print; if (w == 0) { zero = 1; exit } }
+	rows=$(zw_server_acks | awk -F, '
+	    { print; if ($3 + 0 == 0) { zero = 1; exit } }
 	    END { if (!zero) print "no win 0" }')
-	n=$(printf '%s\n' "$rows" | awk -F, 'NR > 1 && $8 + 0 < p { d++ } { p = $8 + 0 }
+	n=$(printf '%s\n' "$rows" | awk -F, 'NR > 1 && $3 + 0 < p { d++ } { p = $3 + 0 }
 	    END { print d + 0 }')
 	echo "the server's window fell $n times on its way to 0 (want $1 $2);" \
 	    "win is the raw field: times 2^$(zw_wscale) (its SYN-ACK's wscale):"
-	printf '%s\n' "$rows" | tail -n 8 | scn_show
+	echo "  time_ms,ack,win"
+	printf '%s\n' "$rows" | tail -n 8 | sed 's/^/  /'
 	printf '%s\n' "$rows" | grep -q 'no win 0' && return 1
 	scn_cmp "$n" "$1" "$2"
 }
@@ -114,28 +97,25 @@ zw_shrinks()
 # must be at least 1.5 times the one before (exponential backoff).
 zw_probes()
 {
-	local rows
 	scn_need_wire || return 1
-	rows=$(scn_rows "$OUT/wire.csv" | awk -F, -v port="$PORT" '
-	    { n = split($2, s, "."); srv = (s[n] == port) }
-	    srv && $8 == 0 { closed = 1 }
-	    closed && !srv && $4 == "." && $7 == 0 { print }')
-	printf '%s\n' "$rows" | awk -F, -v want="$1" '
-	    NF { n++; if (n > 1) { g = $1 - t; printf "probe %d, %.0f ms after the one before\n", n, g * 1000
-		 if (n > 2 && g < 1.5 * pg) bad = 1; pg = g } else print "probe 1"; t = $1 }
+	scn_q rows -c time_ms,from,flags,len,win wire | awk -F, -v want="$1" '
+	    NR == 1 { next }
+	    $2 == "server" && $5 == "0" { closed = 1 }
+	    closed && $2 == "client" && $3 == "." && $4 == "0" {
+		n++
+		if (n > 1) { g = $1 - t; printf "  probe %d at %.1f ms, %.0f ms after the one before\n", n, $1, g
+			if (n > 2 && g < 1.5 * pg) bad = 1; pg = g }
+		else printf "  probe 1 at %.1f ms\n", $1
+		t = $1 }
 	    END { printf "%d probes (want >= %d)%s\n", n, want, bad ? ", gaps not growing" : ""
 		  exit !(n >= want && !bad) }'
 }
 
-# SIDE's socket had COLUMN (5 recv_q, 6 send_q) above N in some sample.
+# SIDE's ESTABLISHED socket had FIELD (recv_q, send_q) above N.
 zw_kq()
 {
-	local row
-	row=$(scn_rows "$OUT/kernel.csv" | awk -F, -v s="$1" -v c="$2" -v n="$3" \
-	    '$2 == "conn" && $3 == s && $(c) > n + 0' | sort -t, -k"$2" -n | tail -n 1)
-	[ -n "$row" ] || { echo "no $1 socket with column $2 above $3"; return 1; }
-	echo "time,kind,side,state,recv_q,send_q:"
-	printf '%s\n' "$row" | cut -d, -f1-6 | scn_show
+	scn_q value max kernel-sample event=socket "side=$1" state=ESTABLISHED \
+	    "$2" -gt "$3"
 }
 
 # The first server packet after reading on: a pure ACK opening the window.
@@ -143,16 +123,16 @@ zw_update()
 {
 	local row
 	scn_need_wire || return 1
-	row=$(scn_wire_rows server . | head -n 1)
-	echo "first server packet after reading on:"
-	printf '%s\n' "$row" | scn_show
-	printf '%s\n' "$row" | awk -F, '$4 == "." && $7 == 0 && $8 > 0 { ok = 1 } END { exit !ok }'
+	row=$(scn_q rows -c time_ms,flags,len,win wire from=server | sed -n 2p)
+	echo "first server packet after reading on (time_ms,flags,len,win):"
+	echo "  $row"
+	printf '%s\n' "$row" | awk -F, '$2 == "." && $3 == 0 && $4 > 0 { ok = 1 } END { exit !ok }'
 }
 
 zw_bytes_read()
 {
 	local n
-	n=$(scn_rows "$OUT/app.csv" | awk -F, '$5 == "read" { s += $6 } END { print s + 0 }')
+	n=$(scn_q rows -c detail app event=read | awk 'NR > 1 { s += $1 } END { print s + 0 }')
 	echo "acceptd read $n bytes in all (want $1 $2)"
 	scn_cmp "$n" "$1" "$2"
 }
@@ -163,11 +143,11 @@ scenario_check()
 	check "the server's advertised window shrinks step by step to 0" zw_shrinks -ge 3
 	check "the client sends zero-window probes, at growing intervals" zw_probes 3
 	check "the server answers probes with 'win 0'" \
-	    expect "$(zw_server_acks | awk -F, '$2 == 0' | wc -l)" -ge 2 "server ACKs with win 0"
+	    scn_q count wire from=server flags=. win=0 -ge 2
 	check "the server's Recv-Q holds what nobody reads (> 30000 bytes)" \
-	    zw_kq server 5 30000
+	    zw_kq server recv_q 30000
 	check "the client's Send-Q holds what it may not send (> 30000 bytes)" \
-	    zw_kq client 6 30000
+	    zw_kq client send_q 30000
 	check "the client's write() has not returned" client_count sent -eq 0
 	check "acceptd read nothing" trace_count read -eq 0
 	window on end

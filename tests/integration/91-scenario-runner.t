@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# tools/scenario itself: a copied run re-checked from its files alone;
+# an output folder holding someone else's files refused, never emptied;
+# SIGINT stops `run all` within 3 s, leaving no process, namespace or
+# temporary folder.
+# shellcheck disable=SC2016
+. tests/lib.sh
+
+SCN_BUILD=$(cd "$TEST_BUILD" && pwd)
+export SCN_BUILD
+[ -x "$SCN_BUILD/tools/scenlog" ] || skip_all "$SCN_BUILD/tools/scenlog not built"
+command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
+
+plan 12
+
+# A DIR with a file of the user's: refused (2), the file kept.
+mkdir "$T_DIR/mine"
+echo keep >"$T_DIR/mine/notes.txt"
+tools/scenario run max-connections -o "$T_DIR/mine" >"$T_DIR/refuse.out" 2>&1
+is "$?" 2 "run -o DIR: a folder holding files it did not write is refused"
+is "$(cat "$T_DIR/mine/notes.txt")" keep "... and the user's file is still there"
+like "$(cat "$T_DIR/refuse.out")" "notes\.txt" "... and the message names it"
+
+# A run, copied, the original removed: the checks again from the copy.
+run_bounded 60 tools/scenario run max-connections -o "$T_DIR/run" \
+    >"$T_DIR/run.out" 2>&1
+is "$?" 0 "max-connections passes" ||
+    grep -A 8 '^FAIL' "$T_DIR/run/checks.txt" | sed 's/^/# /'
+want=$(grep -c '^PASS' "$T_DIR/run/checks.txt")
+cp -a "$T_DIR/run" "$T_DIR/copy"
+rm -rf "$T_DIR/run"
+run_bounded 30 tools/scenario report "$T_DIR/copy" >"$T_DIR/report.out" 2>&1
+is "$?" 0 "report DIR: the copied run's checks pass again from its files"
+is "$(grep -c '^PASS' "$T_DIR/copy/checks.txt")" "$want" \
+    "... all $want of them"
+like "$(head -n 3 "$T_DIR/copy/report.md")" "^# Scenario max-connections" \
+    "... and report.md is rebuilt"
+run_bounded 60 tools/scenario run max-connections -o "$T_DIR/copy" \
+    >"$T_DIR/again.out" 2>&1
+is "$?" 0 "a folder an earlier run wrote is emptied and used again"
+
+# SIGINT to `run all` a few seconds in.  Job control gives it a process
+# group of its own and, unlike a plain background job, SIGINT unignored.
+mkdir "$T_DIR/tmp"
+set -m
+TMPDIR=$T_DIR/tmp tools/scenario run all -o "$T_DIR/all" \
+    >"$T_DIR/all.out" 2>&1 &
+runner=$!
+set +m
+wait_for '[ -n "$(pgrep -f "acceptd -d -f $T_DIR/all/")" ]' 10
+sleep 1
+# the run's private namespaces: those of its processes but ours
+self_net=$(readlink /proc/self/ns/net)
+nets=$(for p in $(pgrep -f "$T_DIR/all/"); do
+	readlink "/proc/$p/ns/net"
+done | sort -u | grep -vxF "$self_net")
+t0=$(now_ms)
+kill -INT "$runner"
+wait_for '! alive "$runner"' 5
+took=$(($(now_ms) - t0))
+wait "$runner" 2>/dev/null
+ok "SIGINT: run all stops within 3 s (took $took ms)" [ "$took" -le 3000 ]
+left=$(pgrep -af "$T_DIR/all/")
+is "$left" "" "... no process of the run is left"
+left=$(ls -A "$T_DIR/tmp")
+is "$left" "" "... no temporary folder"
+if [ "$(id -u)" -eq 0 ]; then
+	gone=yes
+	[ -n "$nets" ] || gone="no namespace seen while it ran"
+	for ns in $nets; do
+		for p in /proc/[0-9]*; do
+			[ "$(readlink "$p/ns/net" 2>/dev/null)" = "$ns" ] &&
+			    gone="no: $ns is still used by ${p#/proc/}"
+		done
+	done
+	is "$gone" yes "... and no network namespace of it"
+else
+	skip 1 "not root: no namespace to look for"
+fi
+done_testing

@@ -1,0 +1,141 @@
+/*
+ * report.md from a run's files alone: the run file, the config, the event
+ * log (as a ladder), the checks' output and the scenario's explanation.
+ * `tools/scenario report DIR` reruns the checks, then this.
+ */
+#include <err.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scenlog.h"
+
+#define REPORT_WIDTH	120
+
+static void
+copy_file(FILE *out, const char *path, int demote)
+{
+	FILE	*f;
+	char	*line = NULL;
+	size_t	 cap = 0;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(out, "(%s: missing)\n", path);
+		return;
+	}
+	while (getline(&line, &cap, f) != -1) {
+		if (demote && line[0] == '#')
+			fputc('#', out);	/* its headings go one down */
+		fputs(line, out);
+	}
+	free(line);
+	fclose(f);
+}
+
+/* PASS and FAIL lines of checks.txt. */
+static void
+count_checks(const char *path, int *pass, int *fail)
+{
+	FILE	*f;
+	char	*line = NULL;
+	size_t	 cap = 0;
+
+	*pass = *fail = 0;
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	while (getline(&line, &cap, f) != -1) {
+		if (strncmp(line, "PASS  ", 6) == 0)
+			(*pass)++;
+		else if (strncmp(line, "FAIL  ", 6) == 0)
+			(*fail)++;
+	}
+	free(line);
+	fclose(f);
+}
+
+static const char *
+run_value(const struct scen_run *run, const char *key, const char *def)
+{
+	const char	*v = scen_run_get(run, key);
+
+	return v != NULL && *v != '\0' ? v : def;
+}
+
+static void
+report_write(FILE *out, const char *dir, const struct scen_run *run,
+    const struct scen_log *log, size_t width)
+{
+	char		 path[4096];
+	const char	*s;
+	int		 pass, fail;
+
+	fprintf(out, "# Scenario %s\n\n", run_value(run, "name", "?"));
+	fprintf(out, "Run %s on %s, %s, acceptd on %s.",
+	    run_value(run, "date", "?"), run_value(run, "kernel", "?"),
+	    strcmp(run_value(run, "namespace", ""), "private") == 0 ?
+	    "in a private network namespace" : "on the host's loopback",
+	    run_value(run, "server", "?"));
+	if ((s = scen_run_get(run, "tools")) != NULL)
+		fprintf(out, " Tools: %s.", s);
+	if ((s = scen_run_get(run, "tcpdump_dropped")) != NULL)
+		fprintf(out, " tcpdump dropped %s packets.", s);
+	if ((s = scen_run_get(run, "sampler")) != NULL)
+		fprintf(out, " Kernel sampler: %s.", s);
+	fprintf(out, "\n\n## Configuration\n\n```\n");
+	snprintf(path, sizeof(path), "%s/acceptd.conf", dir);
+	copy_file(out, path, 0);
+	fprintf(out, "```\n\n## Ladder (ms since start; :PORT is the "
+	    "client's port)\n\n```\n");
+	s = scen_run_get(run, "start_ns");
+	scen_ladder_write(out, log, width, s ? strtoll(s, NULL, 10) :
+	    log->n ? log->ev[0].time : 0);
+	snprintf(path, sizeof(path), "%s/checks.txt", dir);
+	count_checks(path, &pass, &fail);
+	fprintf(out, "```\n\n## Checks: %d of %d passed\n\n```\n", pass,
+	    pass + fail);
+	copy_file(out, path, 0);
+	fprintf(out, "```\n\n");
+	snprintf(path, sizeof(path), "%s/scenario.md", dir);
+	copy_file(out, path, 1);
+	fprintf(out, "\n## Artifacts\n\nevents.tsv (the event log, see "
+	    "tools/scenarios/EVENTS.md), run.tsv, ladder.txt, checks.txt, "
+	    "capture.pcap (when tcpdump ran), acceptd.conf, acceptd.log, "
+	    "raw/.\n");
+}
+
+/* report [-w WIDTH] DIR: DIR/report.md rebuilt from DIR's files. */
+int
+scen_report_main(int argc, char **argv)
+{
+	struct scen_run	 run;
+	struct scen_log	 log = { 0 };
+	char		 path[4096], tmp[4096];
+	size_t		 width = REPORT_WIDTH;
+	FILE		*out;
+	int		 ch;
+
+	optind = 1;
+	while ((ch = getopt(argc, argv, "w:")) != -1) {
+		if (ch != 'w')
+			return 2;
+		width = strtoul(optarg, NULL, 10);
+	}
+	if (optind != argc - 1)
+		errx(2, "usage: report [-w WIDTH] DIR");
+	snprintf(path, sizeof(path), "%s/run.tsv", argv[optind]);
+	if (scen_run_read(&run, path) == -1)
+		return 1;
+	snprintf(path, sizeof(path), "%s/events.tsv", argv[optind]);
+	if (scen_log_read(&log, path) == -1)
+		return 1;
+	snprintf(path, sizeof(path), "%s/report.md", argv[optind]);
+	snprintf(tmp, sizeof(tmp), "%s/report.md.tmp", argv[optind]);
+	if ((out = fopen(tmp, "w")) == NULL)
+		err(1, "%s", tmp);
+	report_write(out, argv[optind], &run, &log, width);
+	if (fclose(out) != 0 || rename(tmp, path) == -1)
+		err(1, "%s", path);
+	scen_log_free(&log);
+	scen_run_free(&run);
+	return 0;
+}
