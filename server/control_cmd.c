@@ -172,14 +172,40 @@ ctl_states_json(FILE *f, const char *name, const unsigned int *count)
  * sockets -j gives them, and "counters" as counters -j does; a part the
  * platform lacks is left out.
  */
+/* The kernel counters, now and since acceptd started: JSON or a table. */
+static void
+ctl_counters_write(FILE *f, const struct kview_counters *now, int json)
+{
+	const struct kview_counter_name	*n;
+	unsigned long long		 v, v0;
+	int				 i;
+
+	if (json)
+		fputc('{', f);
+	else
+		fprintf(f, "%-22s %12s %12s\n", "counter", "value",
+		    "since-start");
+	for (i = 0; i < KVIEW_NCOUNTERS; i++) {
+		n = &kview_counter_names[i];
+		v = *(const unsigned long long *)((const char *)now +
+		    n->offset);
+		v0 = *(const unsigned long long *)((const char *)
+		    &counters_at_start + n->offset);
+		if (json)
+			fprintf(f, "%s\"%s\":{\"value\":%llu,\"delta\":%llu}",
+			    i == 0 ? "" : ",", n->name, v, v - v0);
+		else
+			fprintf(f, "%-22s %12llu %12llu\n", n->name, v, v - v0);
+	}
+	if (json)
+		fputc('}', f);
+}
+
 static void
 ctl_kernel_json(FILE *f)
 {
-	const struct kview_counter_name *n;
 	struct kview_counters	 now;
 	unsigned int		 count[2 * KV_NSTATES] = { 0 };
-	unsigned long long	 v, v0;
-	int			 i;
 
 	if (kview_sockets(sockaddr_port((const union sockaddr_any *)
 	    &master.conf.listen_addr), ctl_state_tally, count) != -1) {
@@ -188,17 +214,8 @@ ctl_kernel_json(FILE *f)
 	}
 	if (kview_counters(&now) == -1)
 		return;
-	fprintf(f, ",\"counters\":{");
-	for (i = 0; i < KVIEW_NCOUNTERS; i++) {
-		n = &kview_counter_names[i];
-		v = *(const unsigned long long *)((const char *)&now +
-		    n->offset);
-		v0 = *(const unsigned long long *)((const char *)
-		    &counters_at_start + n->offset);
-		fprintf(f, "%s\"%s\":{\"value\":%llu,\"delta\":%llu}",
-		    i == 0 ? "" : ",", n->name, v, v - v0);
-	}
-	fputc('}', f);
+	fprintf(f, ",\"counters\":");
+	ctl_counters_write(f, &now, 1);
 }
 
 /* status -j; with kernel, the monitor's socket states and counters too. */
@@ -651,9 +668,6 @@ static void
 cmd_counters(struct ctl_client *c, int argc, char **argv)
 {
 	struct kview_counters	 now;
-	const struct kview_counter_name *n;
-	unsigned long long	 v, v0;
-	int			 i;
 	char			*buf, why[256];
 	size_t			 len;
 	FILE			*f;
@@ -670,26 +684,9 @@ cmd_counters(struct ctl_client *c, int argc, char **argv)
 		ctl_done(c, "out of memory");
 		return;
 	}
+	ctl_counters_write(f, &now, c->json);
 	if (c->json)
-		fputc('{', f);
-	else
-		fprintf(f, "%-22s %12s %12s\n", "counter", "value",
-		    "since-start");
-	for (i = 0; i < KVIEW_NCOUNTERS; i++) {
-		n = &kview_counter_names[i];
-		v = *(const unsigned long long *)((const char *)&now +
-		    n->offset);
-		v0 = *(const unsigned long long *)((const char *)
-		    &counters_at_start + n->offset);
-		if (c->json)
-			fprintf(f, "%s\"%s\":{\"value\":%llu,\"delta\":%llu}",
-			    i == 0 ? "" : ",", n->name, v,
-			    v - v0);
-		else
-			fprintf(f, "%-22s %12llu %12llu\n", n->name, v, v - v0);
-	}
-	if (c->json)
-		fputs("}\n", f);
+		fputc('\n', f);
 	ctl_send_body(c, f, &buf, &len);
 	ctl_done(c, NULL);
 }
