@@ -225,7 +225,8 @@ int
 scen_sample_main(int argc, char **argv)
 {
 	struct sample	 cur = { 0 }, prev = { 0 }, tmp;
-	struct stat	 sb;
+	struct stat	 sb, logst;
+	off_t		 ours = -1;
 	const char	*out = NULL, *stopfile = NULL;
 	unsigned short	 port = 0;
 	long		 interval = SAMPLE_MS;
@@ -271,9 +272,18 @@ scen_sample_main(int argc, char **argv)
 		t = scen_monotonic_ns();
 		dumps++;
 		dump_ns += t - t1;
-		if (first || !sample_same(&cur, &prev)) {
+		/*
+		 * A sample is written when it differs from the last one in the
+		 * log, which is ours unless another wrote since (a live view,
+		 * scenlog now -o): then ours is written whatever it says, or
+		 * a state the other saw and that is gone already would last.
+		 */
+		if (first || !sample_same(&cur, &prev) ||
+		    (fstat(fileno(f), &logst) == 0 && logst.st_size != ours)) {
 			sample_write(f, t, &cur);
 			fflush(f);
+			if (fstat(fileno(f), &logst) == 0)
+				ours = logst.st_size;
 			tmp = prev;
 			prev = cur;
 			cur = tmp;

@@ -146,7 +146,7 @@ scenario_check()
 	    client_count connected -eq 3
 	check "the queue filled to backlog + 1 = 3" kernel_queue -eq 3
 	check "the 2 later ACKs found it full and were answered with RST" \
-	    wire_order 'client:^\.$' 'server:R'
+	    wire_order -n -eq 2 'client:^\.$' 'server:R'
 	check "... exactly 2 RSTs from the server" wire_count server R -eq 2
 	check "ListenOverflows counts the 2 ACKs that found the queue full" \
 	    counter_between part1 part2 ListenOverflows -eq 2

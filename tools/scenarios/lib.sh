@@ -300,6 +300,14 @@ scn_cleanup()
 	return 0
 }
 
+# On the way out, whatever ended the run: clean up, and list what the run
+# wrote as its own to empty next time.
+scn_exit()
+{
+	scn_cleanup
+	[ -z "${OUT:-}" ] || [ ! -d "$OUT" ] || scn_out_seal "$OUT"
+}
+
 # Wire: tcpdump writes the pcap packet by packet (-U; --immediate-mode, or
 # libpcap holds packets back up to a second); the text form is made from
 # the pcap afterwards, so nothing is parsed while it matters.
@@ -762,28 +770,44 @@ counter()
 
 SCN_MARKER=.scenario-out	# in every folder a run wrote: it may be emptied
 
-# scn_out_claim DIR: DIR ready for a run: made when missing, emptied when
-# an earlier run wrote it (it holds the marker), refused when it holds
-# anything else: nothing of the user's is ever deleted.
+# scn_out_claim DIR: DIR ready for a run: made when missing, refused when
+# it holds anything a run did not write.  The marker lists what the last
+# run wrote (scn_out_seal): only those are emptied, and anything else in
+# DIR (a file the user added since, a dangling link) makes it refuse, so
+# nothing of the user's is ever deleted.
 scn_out_claim()
 {
 	local dir=$1 f
 	[ ! -e "$dir" ] || [ -d "$dir" ] ||
 	    { echo "scenario: $dir is not a folder" >&2; exit 2; }
 	mkdir -p "$dir" || exit 2
-	if [ -e "$dir/$SCN_MARKER" ]; then
-		find "$dir" -mindepth 1 -maxdepth 1 ! -name "$SCN_MARKER" \
-		    -exec rm -rf {} +
-		return 0
-	fi
-	for f in "$dir"/* "$dir"/.[!.]*; do
-		[ -e "$f" ] || continue
+	f=$(find "$dir" -mindepth 1 -maxdepth 1 ! -name "$SCN_MARKER" \
+	    -printf '%f\n' | while IFS= read -r f; do
+		grep -qxF -- "$f" "$dir/$SCN_MARKER" 2>/dev/null ||
+		    { printf '%s\n' "$f"; break; }
+	done)
+	if [ -n "$f" ]; then
 		echo "scenario: $dir holds files no scenario run wrote" \
-		    "(${f##*/}); choose another -o DIR, or empty it" >&2
+		    "($f); choose another -o DIR, or empty it" >&2
 		exit 2
-	done
-	echo "written by tools/scenario: a later run may empty this folder" \
-	    >"$dir/$SCN_MARKER"
+	fi
+	find "$dir" -mindepth 1 -maxdepth 1 ! -name "$SCN_MARKER" \
+	    -exec rm -rf {} +
+	scn_out_seal "$dir"
+}
+
+# scn_out_seal DIR [NAME...]: the marker lists what DIR holds now (and the
+# NAMEs a run is about to write there): what a later run may empty.
+scn_out_seal()
+{
+	local dir=$1
+	shift
+	{
+		echo "# written by tools/scenario; a later run empties these:"
+		find "$dir" -mindepth 1 -maxdepth 1 ! -name "$SCN_MARKER" \
+		    ! -name "$SCN_MARKER.new" -printf '%f\n'
+		[ $# -eq 0 ] || printf '%s\n' "$@"
+	} >"$dir/$SCN_MARKER.new" && mv "$dir/$SCN_MARKER.new" "$dir/$SCN_MARKER"
 }
 
 # --- one run --------------------------------------------------------------
@@ -815,7 +839,7 @@ scn_run()
 	: >"$RAW/app.jsonl"
 	cp "$SCN_DIR/$SCN_NAME.md" "$OUT/scenario.md"
 	PORT=$(free_port) || scn_die "no free port found in 100 tries"
-	trap scn_cleanup EXIT
+	trap scn_exit EXIT
 	SCN_TMP=$(mktemp -d "${SCN_TMPROOT:-${TMPDIR:-/tmp}}/scenario.XXXXXX") ||
 	    scn_die "mktemp failed"
 	CTL_SOCK=$(scn_ctl_path)
@@ -842,7 +866,8 @@ scn_run()
 	mark end
 	scn_recorders_stop
 	scn_cleanup
-	trap - EXIT
+	# From here on only files are written; sealed whatever the checks say.
+	trap 'scn_out_seal "$OUT"' EXIT
 	run_set sampler "$(tail -n 1 "$RAW/sample.err")"
 	scn_ingest
 	"$SCENLOG" ladder -w 120 "$OUT" >"$OUT/ladder.txt"

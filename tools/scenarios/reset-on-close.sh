@@ -27,8 +27,12 @@ scenario_run()
 	counters_snapshot reset
 	mark reset "close-mode reset: c1 sends a request"
 	rc_request c1
+	# c1 closes too, as c2 will: a FIN exchange would leave TIME_WAIT on
+	# the side that closed first, so its absence below means something.
+	client_close c1
 	wait_for '[ "$(live_count server ESTABLISHED)" -eq 0 ] &&
-	    [ "$(live_count client ESTABLISHED)" -eq 0 ]' 2
+	    [ "$(live_count client ESTABLISHED)" -eq 0 ] &&
+	    [ "$(live_count client CLOSE_WAIT)" -eq 0 ]' 2
 	counters_snapshot graceful
 	mark graceful "close-mode graceful: c2 sends a request"
 	ctl set close-mode graceful
