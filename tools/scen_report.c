@@ -61,6 +61,30 @@ run_value(const struct scen_run *run, const char *key, const char *def)
 	return v != NULL && *v != '\0' ? v : def;
 }
 
+/*
+ * What the scenario changed in its namespace (sysctls, queueing
+ * disciplines), in order: the run file's "setting" rows.
+ */
+static void
+report_settings(FILE *out, const struct scen_run *run)
+{
+	size_t	i;
+	int	n = 0;
+
+	for (i = 0; i < run->n; i++) {
+		if (strcmp(run->kv[i].key, "setting") != 0)
+			continue;
+		if (n++ == 0)
+			fprintf(out, "\nSet in the scenario's network namespace, "
+			    "in this order:\n\n```\n");
+		fprintf(out, "%s\n", run->kv[i].value);
+	}
+	if (n > 0)
+		fprintf(out, "```\n");
+	else
+		fprintf(out, "\nNo sysctl or queueing discipline was changed.\n");
+}
+
 static void
 report_write(FILE *out, const char *dir, const struct scen_run *run,
     const struct scen_log *log, size_t width)
@@ -84,7 +108,9 @@ report_write(FILE *out, const char *dir, const struct scen_run *run,
 	fprintf(out, "\n\n## Configuration\n\n```\n");
 	snprintf(path, sizeof(path), "%s/acceptd.conf", dir);
 	copy_file(out, path, 0);
-	fprintf(out, "```\n\n## Ladder (ms since start; :PORT is the "
+	fprintf(out, "```\n");
+	report_settings(out, run);
+	fprintf(out, "\n## Ladder (ms since start; :PORT is the "
 	    "client's port)\n\n```\n");
 	s = scen_run_get(run, "start_ns");
 	scen_ladder_write(out, log, width, s ? strtoll(s, NULL, 10) :

@@ -11,7 +11,7 @@ export SCN_BUILD
 [ -x "$SCN_BUILD/tools/scenlog" ] || skip_all "$SCN_BUILD/tools/scenlog not built"
 command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
 
-plan 12
+plan 15
 
 # A DIR with a file of the user's: refused (2), the file kept.
 mkdir "$T_DIR/mine"
@@ -38,6 +38,14 @@ like "$(head -n 3 "$T_DIR/copy/report.md")" "^# Scenario max-connections" \
 run_bounded 60 tools/scenario run max-connections -o "$T_DIR/copy" \
     >"$T_DIR/again.out" 2>&1
 is "$?" 0 "a folder an earlier run wrote is emptied and used again"
+like "$(cat "$T_DIR/copy/report.md")" \
+    "No sysctl or queueing discipline was changed" \
+    "report.md says what the scenario set in its namespace (here nothing)"
+echo "my notes" >"$T_DIR/copy/notes.txt"
+run_bounded 60 tools/scenario run max-connections -o "$T_DIR/copy" \
+    >"$T_DIR/again2.out" 2>&1
+is "$?" 2 "a file added to a run's folder since: the next run refuses it"
+is "$(cat "$T_DIR/copy/notes.txt" 2>/dev/null)" "my notes" "... and keeps it"
 
 # SIGINT to `run all` a few seconds in.  Job control gives it a process
 # group of its own and, unlike a plain background job, SIGINT unignored.

@@ -29,7 +29,7 @@ ao_junk()
 
 ao_hold()
 {
-	tc qdisc add dev lo root tbf rate 8bit burst 100 limit 100000 ||
+	tc_ns qdisc add dev lo root tbf rate 8bit burst 100 limit 100000 ||
 	    note "tc tbf on lo failed: the ACKs may not arrive late"
 	ao_junk 20
 	ao_junk 20
@@ -39,14 +39,14 @@ ao_hold()
 # tbf does not dequeue again until a packet arrives: a datagram kicks it.
 ao_release()
 {
-	tc qdisc change dev lo root tbf rate 10kbit burst 100 limit 100000
+	tc_ns qdisc change dev lo root tbf rate 10kbit burst 100 limit 100000
 	ao_junk 1
 	note "tc: loopback released at 10 kbit/s (about 60 ms a packet)"
 }
 
 ao_slow_off()
 {
-	tc qdisc del dev lo root 2>/dev/null && note "tc: loopback at full speed"
+	tc_ns qdisc del dev lo root 2>/dev/null && note "tc: loopback at full speed"
 	return 0
 }
 

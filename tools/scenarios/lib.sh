@@ -30,6 +30,7 @@
 #                              deadline (1); never a fixed sleep.  COND sees
 #                              your variables, not your $1..$9
 #   sysctl_ns NAME VALUE       set a net sysctl; only inside our namespace
+#   tc_ns ARGS...              tc, as run_set records it: only inside it
 #   PORT, OUT, CTL_SOCK        the daemon's port, output dir, control socket
 # Clients (bash /dev/tcp in a background process, driven by command; each
 # command waits up to 3 s for its result unless noted):
@@ -173,10 +174,20 @@ in_namespace()
 	[ -n "$ours" ] && [ -n "$theirs" ] && [ "$ours" != "$theirs" ]
 }
 
+# Queueing disciplines on the namespace's loopback, recorded like the
+# sysctls for report.md.
+tc_ns()
+{
+	in_namespace || scn_die "tc $*: refused outside a private network namespace"
+	tc "$@" || return 1
+	run_set setting "tc $*"
+}
+
 sysctl_ns()
 {
 	in_namespace || scn_die "sysctl_ns $1: refused outside a private network namespace"
 	echo "$2" >"/proc/sys/${1//.//}" || scn_die "sysctl_ns $1=$2 failed"
+	run_set setting "sysctl $1=$2"
 	note "sysctl $1=$2"
 }
 

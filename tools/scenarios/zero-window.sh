@@ -33,8 +33,9 @@ zw_q()
 # and a 10 Mbit/s pace, so that tcpdump keeps up with every packet.
 zw_link()
 {
-	ip link set lo mtu 1500 && note "lo: mtu 1500"
-	tc qdisc add dev lo root tbf rate 10mbit burst 3000 limit 1000000 &&
+	ip link set lo mtu 1500 && run_set setting "ip link set lo mtu 1500" &&
+	    note "lo: mtu 1500"
+	tc_ns qdisc add dev lo root tbf rate 10mbit burst 3000 limit 1000000 &&
 	    note "lo: paced at 10 Mbit/s (tbf)"
 }
 
@@ -54,7 +55,7 @@ scenario_run()
 	client_wait c1 sent 3
 	wait_for '[ "$(zw_q server recv_q)" -eq 0 ] &&
 	    [ "$(zw_q client send_q)" -eq 0 ]' 2
-	tc qdisc del dev lo root 2>/dev/null
+	tc_ns qdisc del dev lo root 2>/dev/null
 	counters_snapshot zw-end
 }
 
