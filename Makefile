@@ -191,7 +191,7 @@ FUZZ_DICT	= $(addprefix -dict=,$(wildcard tests/fuzz/$*.dict))
 
 $(FUZZ)/conf: common/conf.c
 $(FUZZ)/http: server/http.c
-$(FUZZ)/ctlline: common/ctlproto.c
+$(FUZZ)/ctlline: common/ctlproto.c common/conf.c
 $(FUZZ)/chan: server/channel.c $(OS_SRC)
 $(FUZZ)/%: tests/fuzz/%_fuzz.c $(wildcard common/*.h server/*.h)
 	@mkdir -p $(@D)

@@ -130,7 +130,6 @@ static int	 conf_parse_port(const char *, const char *, in_port_t *,
 static void	 conf_format(const struct conf_directive *,
 		    const struct conf *, const struct settings *, char *,
 		    size_t);
-static char	*conf_token(char **, const char *);
 static int	 conf_parse_line(char *, int *, size_t, struct conf *,
 		    char *, size_t);
 static int	 conf_parse_file(FILE *, const char *, struct conf *, FILE *);
@@ -686,10 +685,10 @@ conf_parse_line(char *line, int *seen, size_t lineno, struct conf *conf,
 	const char			*ws = " \t\r\n\v\f";
 	char				*name, *value, *extra, *p = line;
 
-	if ((name = conf_token(&p, ws)) == NULL)
+	if ((name = conf_word(&p, ws)) == NULL)
 		return 0;
-	value = conf_token(&p, ws);
-	extra = conf_token(&p, ws);
+	value = conf_word(&p, ws);
+	extra = conf_word(&p, ws);
 	if ((d = conf_lookup(name)) == NULL)
 		return conf_error(err, errlen, "unknown directive \"%s\"",
 		    name);
@@ -703,9 +702,8 @@ conf_parse_line(char *line, int *seen, size_t lineno, struct conf *conf,
 	return conf_apply(d, conf, &conf->set, value, err, errlen);
 }
 
-/* Next whitespace-separated word of *p, or NULL at the end. */
-static char *
-conf_token(char **p, const char *ws)
+char *
+conf_word(char **p, const char *ws)
 {
 	char	*word;
 

@@ -101,4 +101,10 @@ void	 conf_default_pidfile(char *buf, size_t len);
 int	 conf_parse_duration(const char *, unsigned int *ms, const char **why);
 void	 conf_format_duration(unsigned int ms, char *buf, size_t len);
 
+/*
+ * The next word of *p, separated by any of ws, terminated in place and *p
+ * moved past it; NULL at the end.  The file and the control lines split so.
+ */
+char	*conf_word(char **p, const char *ws);
+
 #endif

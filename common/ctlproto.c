@@ -4,6 +4,7 @@
 #define LIBBSD_OPENBSD_VIS	1	/* the OpenBSD flavour of vis(3) */
 #include <vis.h>
 
+#include "conf.h"
 #include "ctlproto.h"
 
 #define CTLPROTO_SHOWN	32		/* bytes of a refused word echoed */
@@ -11,7 +12,6 @@
 
 static void	 ctlproto_refuse(const char *, size_t, char *, size_t);
 static void	 ctlproto_matches(const char *, char *, size_t);
-static char	*ctlproto_word(char **);
 
 const struct ctlproto_cmd ctlproto_cmds[] = {
 	{ "status",	0, 0, CTLPROTO_ONCE,   "status" },
@@ -128,7 +128,7 @@ ctlproto_split(char *line, char **argv, int max, int *json)
 	if (n > 0 && line[n - 1] == '\r')
 		line[n - 1] = '\0';
 	*json = 0;
-	while ((word = ctlproto_word(&p)) != NULL) {
+	while ((word = conf_word(&p, CTLPROTO_BLANKS)) != NULL) {
 		if (argc == 0 && !*json && strcmp(word, "-j") == 0) {
 			*json = 1;
 			continue;
@@ -139,20 +139,4 @@ ctlproto_split(char *line, char **argv, int max, int *json)
 	}
 	argv[argc] = NULL;
 	return argc;
-}
-
-/* The next word of *p, terminated in place; NULL at the end. */
-static char *
-ctlproto_word(char **p)
-{
-	char	*word;
-
-	*p += strspn(*p, CTLPROTO_BLANKS);
-	if (**p == '\0')
-		return NULL;
-	word = *p;
-	*p += strcspn(*p, CTLPROTO_BLANKS);
-	if (**p != '\0')
-		*(*p)++ = '\0';
-	return word;
 }

@@ -94,11 +94,10 @@ os_socket(int domain, int type, int protocol, int flags)
 	return fd;
 }
 
-int
-os_socketpair(int domain, int type, int fds[2], int flags)
+/* Both ends of a new pair flagged, or both closed. */
+static int
+os_pair_flags(int fds[2], int flags)
 {
-	if (socketpair(domain, type, 0, fds) == -1)
-		return -1;
 	if (os_fd_flags(fds[0], flags) == -1) {
 		close(fds[1]);
 		return -1;
@@ -111,19 +110,19 @@ os_socketpair(int domain, int type, int fds[2], int flags)
 }
 
 int
+os_socketpair(int domain, int type, int fds[2], int flags)
+{
+	if (socketpair(domain, type, 0, fds) == -1)
+		return -1;
+	return os_pair_flags(fds, flags);
+}
+
+int
 os_pipe(int fds[2], int flags)
 {
 	if (pipe(fds) == -1)
 		return -1;
-	if (os_fd_flags(fds[0], flags) == -1) {
-		close(fds[1]);
-		return -1;
-	}
-	if (os_fd_flags(fds[1], flags) == -1) {
-		close(fds[0]);
-		return -1;
-	}
-	return 0;
+	return os_pair_flags(fds, flags);
 }
 
 /*
