@@ -17,50 +17,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "loopback.h"
 #include "tap.h"
 
 #define WAIT_MS		2000
 
-static int	listener(int);
-static int	connect_to(int);
 static int	wait_filter(int, int, int, struct kevent *);
 static int	watch(int, int, int);
-
-static int
-listener(int backlog)
-{
-	struct sockaddr_in	 sin;
-	int			 fd;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(fd, backlog) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-connect_to(int lfd)
-{
-	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof(sin);
-	int			 fd;
-
-	if (getsockname(lfd, (struct sockaddr *)&sin, &len) == -1 ||
-	    (fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sin, len) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 static int
 watch(int kq, int fd, int filter)
@@ -135,11 +98,11 @@ test_listener_data(void)
 	int		 kq, lfd, c[3], fd, i;
 
 	kq = kqueue();
-	lfd = listener(8);
+	lfd = loopback_listen(8);
 	if (!ok(kq != -1 && lfd != -1, "kqueue and a listener"))
 		return;
 	for (i = 0; i < 3; i++)
-		c[i] = connect_to(lfd);
+		c[i] = loopback_connect(lfd);
 	ok(watch(kq, lfd, EVFILT_READ) == 0, "read filter on the listener");
 	ok(wait_filter(kq, lfd, EVFILT_READ, &ev), "the listener is readable");
 	is_int((int)ev.data, 3, "its data is the accept queue's length");
@@ -159,9 +122,9 @@ pair(int *client, int *server)
 {
 	int	 lfd;
 
-	if ((lfd = listener(4)) == -1)
+	if ((lfd = loopback_listen(4)) == -1)
 		return -1;
-	*client = connect_to(lfd);
+	*client = loopback_connect(lfd);
 	*server = accept(lfd, NULL, NULL);
 	close(lfd);
 	return *client == -1 || *server == -1 ? -1 : 0;

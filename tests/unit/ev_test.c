@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ev.h"
+#include "loopback.h"
 #include "tap.h"
 
 #define WAIT_MS		2000	/* upper bound for anything expected */
@@ -33,8 +34,6 @@ static void	record(struct ev_loop *, int, int, void *);
 static int	run_until(struct ev_loop *, const int *, int, int);
 static void	put_byte(int);
 static void	set_nonblock(int);
-static int	tcp_listener(void);
-static int	tcp_connect(int);
 static int	tcp_pair(int, int *, int *);
 
 static void
@@ -74,43 +73,6 @@ set_nonblock(int fd)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
-static int
-tcp_listener(void)
-{
-	struct sockaddr_in	 sin;
-	int			 fd;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(fd, 16) == -1) {
-		close(fd);
-		return -1;
-	}
-	set_nonblock(fd);
-	return fd;
-}
-
-static int
-tcp_connect(int lfd)
-{
-	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof(sin);
-	int			 fd;
-
-	if (getsockname(lfd, (struct sockaddr *)&sin, &len) == -1 ||
-	    (fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sin, len) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* A connected loopback pair: the client, and the server side accepted. */
 static int
 tcp_pair(int lfd, int *client, int *server)
@@ -118,7 +80,7 @@ tcp_pair(int lfd, int *client, int *server)
 	struct seen	 s = { 0 };
 	struct ev_loop	*loop;
 
-	if ((*client = tcp_connect(lfd)) == -1)
+	if ((*client = loopback_connect(lfd)) == -1)
 		return -1;
 	/* Loopback connect completes at once, but wait for the queue anyway. */
 	if ((loop = ev_loop_new(0)) == NULL)
@@ -516,7 +478,7 @@ test_exclusive(struct ev_loop *loop, int lfd)
 	    "EV_EXCLUSIVE on a listener");
 	is_int(ev_get(loop, lfd), EV_READ | EV_EXCLUSIVE,
 	    "ev_get keeps EV_EXCLUSIVE");
-	c1 = tcp_connect(lfd);
+	c1 = loopback_connect(lfd);
 	run_until(loop, &s.calls, 1, WAIT_MS);
 	ok(s.calls >= 1 && (s.events & EV_READ), "a connect makes it readable");
 	if ((fd = accept(lfd, NULL, NULL)) != -1)
@@ -524,7 +486,7 @@ test_exclusive(struct ev_loop *loop, int lfd)
 
 	ok(ev_set(loop, lfd, 0, NULL, NULL) == 0, "exclusive interest removed");
 	memset(&s, 0, sizeof(s));
-	c2 = tcp_connect(lfd);
+	c2 = loopback_connect(lfd);
 	ev_run_once(loop, QUIET_MS);
 	is_int(s.calls, 0, "no callback while removed");
 	ok(ev_set(loop, lfd, EV_READ | EV_EXCLUSIVE, record, &s) == 0,
@@ -622,8 +584,9 @@ main(void)
 	tap_diag("backend: %s", ev_backend_name());
 	if (!ok((loop = ev_loop_new(16)) != NULL, "ev_loop_new"))
 		return tap_done();
-	if (!ok((lfd = tcp_listener()) != -1, "loopback listener"))
+	if (!ok((lfd = loopback_listen(16)) != -1, "loopback listener"))
 		return tap_done();
+	set_nonblock(lfd);
 	test_read_write(loop);
 	test_pipe_eof(loop);
 	test_eof(loop, lfd);
