@@ -699,6 +699,16 @@ master_kill_all(struct ev_loop *loop, struct ev_timer *t, void *arg)
 }
 
 /* Stop accepting everywhere; workers drain up to shutdown-timeout. */
+int
+master_ports(unsigned short *ports, int max)
+{
+	if (max < 1)
+		return 0;
+	ports[0] = sockaddr_port(
+	    (const union sockaddr_any *)&master.conf.listen_addr);
+	return 1;
+}
+
 void
 master_stop(void)
 {

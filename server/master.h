@@ -57,6 +57,11 @@ void	master_stop(void);
 void	master_abort(const char *why) __attribute__((noreturn));
 /* What this build cannot do (accept exclusive without the wake-up): -1. */
 int	master_conf_check(const struct conf *, char *why, size_t);
+/*
+ * The ports the daemon listens on (host order, each once), into ports:
+ * how many.  Kernel views and kernel events choose their sockets by these.
+ */
+int	master_ports(unsigned short *ports, int max);
 
 
 #endif
