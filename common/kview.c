@@ -39,3 +39,14 @@ kview_sockets(unsigned short port,
 {
 	return kview_sockets_ports(&port, 1, fn, arg);
 }
+
+const char *
+kevent_name(int kind)
+{
+	static const char *const names[KE_NKINDS] = {
+		"state", "rst-sent", "rst-received", "synack-retransmit",
+		"drop", "lost"
+	};
+
+	return kind >= 0 && kind < KE_NKINDS ? names[kind] : "unknown";
+}

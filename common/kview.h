@@ -107,4 +107,51 @@ int	kview_counters(struct kview_counters *);
  */
 int	kview_process_sleeps(int pid, unsigned long long *sleeps);
 
+/*
+ * Kernel events: the kernel's own account of the TCP sockets on some ports,
+ * as it happens (Linux: tracepoints read from a private tracefs instance,
+ * which exists only while open).  Each event names the socket it is about
+ * by its own address (local) and its peer's; a server-side socket has one of
+ * the ports as local, a local client's socket as peer.
+ */
+enum kevent_kind {
+	KE_STATE = 0,		/* from -> to */
+	KE_RST_SENT,		/* reason, state of the sender (0: none) */
+	KE_RST_RECEIVED,
+	KE_SYNACK_RETRANSMIT,
+	KE_DROP,		/* a packet freed for a reason */
+	KE_LOST,		/* the kernel's buffer overflowed: events lost */
+	KE_NKINDS
+};
+
+struct kevent {
+	unsigned long long	 mono_ns;	/* CLOCK_MONOTONIC */
+	int			 kind;		/* enum kevent_kind */
+	int			 from, to;	/* enum kview_state; 0: none */
+	const char		*reason;	/* the kernel's name, or NULL */
+	struct sockaddr_storage	 local, peer;	/* AF_UNSPEC: not known */
+};
+
+struct kevents;
+
+/*
+ * Start recording events for sockets whose local or peer port is one of
+ * ports (1 to KVIEW_PORTS_MAX).  NULL with why set when this host cannot:
+ * not root, no tracefs, an event missing, another platform.
+ */
+struct kevents	*kevents_open(const unsigned short *ports, int nports,
+		    char *why, size_t);
+/* The descriptors to wait on for reading (count into *n). */
+const int	*kevents_fds(const struct kevents *, int *n);
+/*
+ * Everything readable on fd, each event to fn in the kernel's order for
+ * that fd (across fds, order by mono_ns).  0, or -1 with errno.
+ */
+int		 kevents_read(struct kevents *, int fd,
+		    void (*fn)(const struct kevent *, void *), void *);
+/* Stop and remove every trace of it. */
+void		 kevents_close(struct kevents *);
+/* "state", "rst-sent", "rst-received", "synack-retransmit", "drop", "lost" */
+const char	*kevent_name(int kind);
+
 #endif

@@ -33,7 +33,7 @@
 #define CTL_BACKOFF_MS	100		/* after EMFILE on accept */
 
 static TAILQ_HEAD(, ctl_client)	 clients = TAILQ_HEAD_INITIALIZER(clients);
-static int			 nclients, nrefused, ntracers;
+static int			 nclients, nrefused;
 static int			 ctl_fd = -1;
 static char			 ctl_path[sizeof(
 				    ((struct sockaddr_un *)0)->sun_path)];
@@ -48,8 +48,6 @@ static void	ctl_close(struct ctl_client *);
 static void	ctl_process(struct ctl_client *);
 static void	ctl_run(struct ctl_client *, int, char **);
 static void	ctl_stream_fill(struct ctl_client *, int);
-static void	control_trace(const char *);
-static void	ctl_trace_action(const char *);
 
 /*
  * Create the socket before daemonizing, so a conflict is said on the
@@ -120,7 +118,7 @@ control_start(struct ev_loop *loop)
 {
 	ctl_loop = loop;
 	ctl_cmd_init();
-	proc_set_trace(control_trace);
+	ctl_trace_init(loop);
 	ev_timer_init(&ctl_accept_timer, ctl_accept_again, NULL);
 	if (ev_set(loop, ctl_fd, EV_READ, ctl_accept, NULL) == -1)
 		fatal("poll control socket");
@@ -380,8 +378,7 @@ ctl_close(struct ctl_client *c)
 		proc_req_forget(c->req);
 	if (c->more != NULL)
 		c->more(c, c->more_arg, 1);
-	if (c->trace && --ntracers == 0)
-		atomic_store(&master.sb->trace, 0);
+	ctl_trace_stop(c);
 	if (c->refused != NULL) {
 		nrefused--;
 		ev_timer_stop(ctl_loop, &c->refused_timer);
@@ -565,47 +562,9 @@ ctl_req_wait(struct ctl_client *c, struct proc_req *req)
 	proc_req_start(req, CTL_ACK_MS);
 }
 
-/* From now on the client gets every trace line; tracing costs only then. */
+/* A trace line (control_trace.c) to one client, or with NULL to each. */
 void
-ctl_trace_start(struct ctl_client *c)
-{
-	c->trace = 1;
-	if (ntracers++ == 0)
-		atomic_store(&master.sb->trace, 1);
-}
-
-/* One trace line as a JSON object; -1 if it is not one. */
-static int
-ctl_trace_json(FILE *f, const char *line)
-{
-	char	t[32], worker[16], conn[16], peer[64], event[32];
-	char	rest[CHAN_PAYLOAD_MAX];
-
-	rest[0] = '\0';
-	if (sscanf(line, "%31s %15s %15s %63s %31s %999[^\n]", t, worker,
-	    conn, peer, event, rest) < 5 || t[strspn(t, "0123456789.")] != '\0')
-		return -1;
-	if (strcmp(worker, "-") == 0)
-		fprintf(f, "{\"time\":%s,\"source\":\"control\"", t);
-	else if (worker[strspn(worker, "0123456789")] == '\0' &&
-	    conn[strspn(conn, "0123456789")] == '\0')
-		fprintf(f, "{\"time\":%s,\"source\":\"worker %s\",\"worker\":%s,"
-		    "\"conn\":%s,\"peer\":", t, worker, worker, conn);
-	else
-		return -1;
-	if (strcmp(worker, "-") != 0)
-		json_string(f, peer);
-	fprintf(f, ",\"event\":");
-	json_string(f, event);
-	fprintf(f, ",\"detail\":");
-	json_string(f, rest);
-	fprintf(f, "}\n");
-	return 0;
-}
-
-/* Trace lines from the workers and the control socket, to whoever listens. */
-static void
-control_trace(const char *line)
+ctl_trace_send(struct ctl_client *only, const char *line)
 {
 	struct ctl_client	*c, *next;
 	char			*buf = NULL;
@@ -614,7 +573,7 @@ control_trace(const char *line)
 
 	for (c = TAILQ_FIRST(&clients); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		if (!c->trace)
+		if (!c->trace || (only != NULL && c != only))
 			continue;
 		if (!c->json)
 			ctl_printf(c, "%s\n", line);
@@ -624,26 +583,7 @@ control_trace(const char *line)
 			ctl_send_body(c, f, &buf, &len);
 		}
 		ctl_flush(c);
-		if (c->dead)
+		if (c->dead && only == NULL)	/* else its own caller's */
 			ctl_close(c);
 	}
 }
-
-/*
- * A control action that took effect is a trace event of its own, worker,
- * connection and peer "-", event "control", the command as detail.
- */
-static void
-ctl_trace_action(const char *action)
-{
-	struct timespec	ts;
-	char		line[CTL_LINE_MAX + 64];
-
-	if (ntracers == 0)
-		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(line, sizeof(line), "%lld.%06ld - - - control %s",
-	    (long long)ts.tv_sec, ts.tv_nsec / 1000, action);
-	control_trace(line);
-}
-

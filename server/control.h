@@ -56,7 +56,7 @@ void	ctl_printf(struct ctl_client *, const char *, ...)
 void	ctl_done(struct ctl_client *, const char *error);
 FILE	*ctl_body(char **, size_t *);
 void	ctl_send_body(struct ctl_client *, FILE *, char **, size_t *);
-void	ctl_trace_start(struct ctl_client *);
+void	ctl_trace_send(struct ctl_client *, const char *line);
 void	ctl_stream(struct ctl_client *, int (*)(struct ctl_client *, void *,
 	    int), void *);
 
@@ -64,6 +64,13 @@ void	ctl_stream(struct ctl_client *, int (*)(struct ctl_client *, void *,
 struct proc_req	*ctl_req_new(struct ctl_client *,
 		    void (*answer)(struct ctl_client *, struct proc_req *));
 void		 ctl_req_wait(struct ctl_client *, struct proc_req *);
+
+/* control_trace.c: the trace stream */
+void	ctl_trace_init(struct ev_loop *);
+void	ctl_trace_start(struct ctl_client *);
+void	ctl_trace_stop(struct ctl_client *);
+void	ctl_trace_action(const char *);
+int	ctl_trace_json(FILE *, const char *line);
 
 /* control_cmd.c */
 void	ctl_cmd_init(void);

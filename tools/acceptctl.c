@@ -227,13 +227,54 @@ on_interrupt(int sig)
 }
 
 /*
+ * A kernel event's socket, "LOCAL>PEER" (or "<" for a packet that came in),
+ * with the peer's host left out when it is the local one:
+ * "127.0.0.1:48796>:8080".
+ */
+static void
+trace_socket(char *sock)
+{
+	char	*arrow, *colon, mark;
+	size_t	 host;
+
+	if ((arrow = strpbrk(sock, "<>")) == NULL)
+		return;
+	mark = *arrow;
+	*arrow = '\0';
+	colon = strrchr(sock, ':');
+	*arrow = mark;
+	if (colon == NULL)
+		return;
+	host = colon - sock;
+	if (strncmp(sock, arrow + 1, host) == 0 && arrow[1 + host] == ':')
+		memmove(arrow + 1, arrow + 1 + host,
+		    strlen(arrow + 1 + host) + 1);
+}
+
+/* A kernel event's key=value words as a sentence. */
+static void
+trace_kernel(const char *event, char *rest)
+{
+	char	from[32], to[32], reason[64], state[32];
+
+	if (strcmp(event, "state") == 0 &&
+	    sscanf(rest, "from=%31s to=%31s", from, to) == 2)
+		printf("state %s>%s\n", from, to);
+	else if (sscanf(rest, "reason=%63s state=%31s", reason, state) == 2)
+		printf("%s reason=%s (state %s)\n", event, reason, state);
+	else
+		printf("%s%s%s\n", event, rest[0] != '\0' ? " " : "", rest);
+}
+
+/*
  * A trace line as a log reads: local wall-clock time with milliseconds,
- * who (a worker, or control for an action), connection, peer, event.
+ * who (a worker, control for an action, kernel for the kernel's own
+ * events), connection, peer, event.
  */
 static void
 trace_print(const char *line)
 {
-	char		 t[32], worker[16], conn[16], peer[64], event[32];
+	char		 t[32], worker[16], conn[16], peer[128], event[32];
 	char		 rest[1024], when[16], who[24];
 	struct tm	 tm;
 	time_t		 sec;
@@ -241,7 +282,7 @@ trace_print(const char *line)
 	int		 n;
 
 	rest[0] = '\0';
-	n = sscanf(line, "%31s %15s %15s %63s %31s %1023[^\n]", t, worker,
+	n = sscanf(line, "%31s %15s %15s %127s %31s %1023[^\n]", t, worker,
 	    conn, peer, event, rest);
 	if (n < 5 || sscanf(t, "%lld.%ld", (long long *)&sec, &us) < 1 ||
 	    localtime_r(&sec, &tm) == NULL) {
@@ -251,6 +292,19 @@ trace_print(const char *line)
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	if (strcmp(worker, "-") == 0) {	/* an action: what was done */
 		printf("%s.%03ld  %-9s %s\n", when, us / 1000, "control", rest);
+		return;
+	}
+	if (strcmp(worker, "kernel") == 0) {
+		if (strcmp(event, "unavailable") == 0 ||
+		    strcmp(event, "lost") == 0) {
+			printf("%s.%03ld  %-9s kernel events %s: %s\n", when,
+			    us / 1000, "kernel", event, rest);
+			return;
+		}
+		trace_socket(peer);
+		printf("%s.%03ld  %-9s %-5s %-22s ", when, us / 1000, "kernel",
+		    "", peer);
+		trace_kernel(event, rest);
 		return;
 	}
 	snprintf(who, sizeof(who), "worker %s", worker);
