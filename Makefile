@@ -208,8 +208,11 @@ fuzz-%: $(FUZZ)/%
 	    { tail -n 40 $(FUZZ)/$*.log; echo "fuzz $*: FAILED"; exit 1; }
 	@tail -n 1 $(FUZZ)/$*.log
 
+# Job control (set -m) gives the daemon the terminal's foreground: Ctrl-C
+# reaches it alone, it stops cleanly and make ends quietly with its status.
 run: deps-build all
-	$(O)/server/acceptd -d -f conf/acceptd.conf
+	@echo "$(O)/server/acceptd -d -f conf/acceptd.conf   (Ctrl-C stops it)"
+	@bash -c 'set -m; "$$0" -d -f conf/acceptd.conf; s=$$?; exit $$s' $(O)/server/acceptd
 
 bench: deps-bench
 	tools/bench
