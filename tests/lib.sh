@@ -52,9 +52,11 @@ skip_all()
 	exit 0
 }
 
+# On stderr, as Test::More's diag: prove shows it even when not verbose,
+# so a failure says why in what prove prints.
 diag()
 {
-	printf '%s\n' "$@" | sed 's/^/# /'
+	printf '%s\n' "$@" | sed 's/^/# /' >&2
 }
 
 # Indented file contents as diagnostics, the last lines only.
@@ -74,6 +76,7 @@ t_result()
 	fi
 	T_FAILED=$((T_FAILED + 1))
 	echo "not ok $T_COUNT - $2"
+	echo "#   Failed test $T_COUNT: $2" >&2
 	return 1
 }
 
@@ -380,7 +383,9 @@ t_cleanup()
 	done
 	if [ -n "$T_DIR" ] && [ -d "$T_DIR" ]; then
 		t_sanitizer_check || { [ "$st" -ne 0 ] || st=1; }
-		if [ -n "$T_KEEP" ]; then
+		if [ "$st" -ne 0 ] || [ "$T_FAILED" -gt 0 ]; then
+			echo "# $0 failed: its files are kept in $T_DIR" >&2
+		elif [ -n "$T_KEEP" ]; then
 			echo "# kept $T_DIR"
 		else
 			rm -rf "$T_DIR"
