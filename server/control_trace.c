@@ -33,7 +33,7 @@
 #include "sockaddr.h"
 
 #define TRACE_HOLD_MS	50
-#define TRACE_HELD_MAX	100000		/* then out at once, unsorted */
+#define TRACE_HELD_MAX	(1 << 17)	/* lines; then lost, and said */
 
 struct held {
 	uint64_t	 us;		/* wall clock */
@@ -49,7 +49,7 @@ static int		 kev_nport;
 static char		 kev_why[256];
 static struct held	*held;
 static size_t		 nheld, held_cap;
-static uint64_t		 held_seq;
+static uint64_t		 held_seq, held_lost;
 static struct ev_timer	 hold_timer;
 
 static void	trace_kernel_start(void);
@@ -233,7 +233,11 @@ trace_kernel_stop(void)
 		ev_set(trace_loop, fds[i], 0, NULL, NULL);
 	kevents_close(kev);
 	kev = NULL;
-	trace_release(trace_loop, &hold_timer, NULL);	/* all of it */
+	/* What is held goes out soon, in order; never from inside a send. */
+	if (nheld > 0) {
+		ev_timer_stop(trace_loop, &hold_timer);
+		ev_timer_start(trace_loop, &hold_timer, 0);
+	}
 }
 
 static void
@@ -293,7 +297,11 @@ trace_kernel_event(const struct kevent *e, void *arg)
 	trace_line(line);
 }
 
-/* Every line: out at once, or held to be sorted among the kernel's. */
+/*
+ * Every line: out at once, or held to be sorted among the kernel's.  A
+ * held line is never sent from here: this runs inside the kernel's
+ * reader, and a send may close a client and with it the reader.
+ */
 static void
 trace_line(const char *line)
 {
@@ -302,29 +310,27 @@ trace_line(const char *line)
 
 	if (ntracers == 0)
 		return;
-	if (kev == NULL || nheld >= TRACE_HELD_MAX) {
+	if (kev == NULL) {
 		ctl_trace_send(NULL, line);
 		return;
 	}
-	if (nheld == held_cap) {
+	if (nheld == held_cap && nheld < TRACE_HELD_MAX) {
 		cap = held_cap ? held_cap * 2 : 256;
-		if ((h = reallocarray(held, cap, sizeof(*h))) == NULL) {
-			ctl_trace_send(NULL, line);
-			return;
+		if ((h = reallocarray(held, cap, sizeof(*h))) != NULL) {
+			held = h;
+			held_cap = cap;
 		}
-		held = h;
-		held_cap = cap;
 	}
-	h = &held[nheld];
-	if ((h->line = strdup(line)) == NULL) {
-		ctl_trace_send(NULL, line);
+	if (nheld == held_cap || (held[nheld].line = strdup(line)) == NULL) {
+		if (held_lost++ == 0)
+			log_warnx("trace: the hold queue is full; lines lost");
 		return;
 	}
+	h = &held[nheld++];
 	h->us = strtoull(line, NULL, 10) * 1000000 +
 	    (strchr(line, '.') != NULL ? strtoull(strchr(line, '.') + 1,
 	    NULL, 10) : 0);
 	h->seq = held_seq++;
-	nheld++;
 	if (!ev_timer_armed(&hold_timer))
 		ev_timer_start(trace_loop, &hold_timer, TRACE_HOLD_MS);
 }
@@ -339,27 +345,48 @@ held_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Out, in time order, what is older than the hold (with no kernel: all). */
+/*
+ * Out, in time order, what is older than the hold (with no kernel: all).
+ * The lines leave the queue before any is sent: a send may close a client
+ * and so stop the kernel's tracing, which must find the queue whole.
+ */
 static void
 trace_release(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
-	uint64_t	limit = trace_now_us() - TRACE_HOLD_MS * 1000;
-	size_t		i, n;
+	uint64_t	 limit = trace_now_us() - TRACE_HOLD_MS * 1000;
+	struct held	*out;
+	char		 line[128];
+	size_t		 i, n;
 
 	(void)arg;
 	if (kev == NULL)
 		limit = UINT64_MAX;
 	qsort(held, nheld, sizeof(*held), held_cmp);
-	for (n = 0; n < nheld && held[n].us <= limit; n++) {
-		if (ntracers > 0)
-			ctl_trace_send(NULL, held[n].line);
-		free(held[n].line);
+	for (n = 0; n < nheld && held[n].us <= limit; n++)
+		;
+	out = NULL;
+	if (n > 0 && (out = reallocarray(NULL, n, sizeof(*out))) == NULL)
+		n = 0;			/* next time */
+	if (n > 0) {
+		memcpy(out, held, n * sizeof(*out));
+		memmove(held, held + n, (nheld - n) * sizeof(*held));
+		nheld -= n;
 	}
-	for (i = n; i < nheld; i++)
-		held[i - n] = held[i];
-	nheld -= n;
 	if (nheld > 0 && !ev_timer_armed(t))
 		ev_timer_start(loop, t, TRACE_HOLD_MS / 2);
-	else if (nheld == 0 && ev_timer_armed(t))
-		ev_timer_stop(loop, t);
+	if (held_lost > 0) {
+		snprintf(line, sizeof(line), "%llu.%06llu kernel - - lost %llu "
+		    "trace lines: the daemon could not hold them",
+		    (unsigned long long)(trace_now_us() / 1000000),
+		    (unsigned long long)(trace_now_us() % 1000000),
+		    (unsigned long long)held_lost);
+		held_lost = 0;
+		ctl_trace_send(NULL, line);
+	}
+	for (i = 0; i < n; i++) {
+		if (ntracers > 0)
+			ctl_trace_send(NULL, out[i].line);
+		free(out[i].line);
+	}
+	free(out);
 }
