@@ -299,9 +299,12 @@ shim_tcp_state(int fd)
 
 /*
  * A listener's data is its accept queue's length, as on the BSDs; Linux
- * gives it for TCP as tcpi_unacked.  A UNIX listener's length is not to
- * be had without sock_diag: it shows 1, the least a readable one has.
- * Anything else: the bytes there are to read.
+ * gives it for TCP as tcpi_unacked.  That is FreeBSD's count (sol_qlen:
+ * completed connections only); XNU's (so_qlen) adds the handshakes in
+ * progress, which Linux keeps apart as request sockets.  The daemon does
+ * not read it.  A UNIX listener's length is not to be had without
+ * sock_diag: it shows 1, the least a readable one has.  Anything else:
+ * the bytes there are to read.
  */
 static int64_t
 shim_read_data(int fd, enum shim_kind kind)
