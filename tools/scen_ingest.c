@@ -1,6 +1,6 @@
 /*
  * Recorders' own formats into events: tcpdump's text (-tt -nn) into the
- * wire lane, acceptctl's JSON trace into the app lane.  Both stamp
+ * wire lane, acceptctl's JSON trace into the app and kernel lanes.  Both stamp
  * wall-clock time; the run file's clock offset makes it monotonic.
  */
 #include <ctype.h>
@@ -242,13 +242,65 @@ json_get(const struct scen_field *f, int n, const char *key)
 	return NULL;
 }
 
-/* acceptctl -j trace lines into app events. */
+/* An address with no host and no port: a listener's missing peer. */
+static int
+addr_unspecified(const char *a)
+{
+	return a == NULL || *a == '\0' || strcmp(a, "-") == 0 ||
+	    strcmp(a, "0.0.0.0:0") == 0 || strcmp(a, "[::]:0") == 0;
+}
+
+/*
+ * A kernel event of acceptctl -j trace ("source":"kernel") into the
+ * kernel lane.  "local" is the socket's own address: the server's port
+ * there makes it the server's side, else it is the local client's.  The
+ * connection is written client first, as in every lane; a listener's
+ * own events (no peer) belong to no connection and keep "local".
+ */
+static void
+ingest_kernel(FILE *out, const struct scen_field *f, int n,
+    const char *server, long long t)
+{
+	const char	*ev = json_get(f, n, "event");
+	const char	*local = json_get(f, n, "local");
+	const char	*peer = json_get(f, n, "peer");
+	const char	*side = NULL;
+	char		 conn[2 * ADDR_MAX + 2];
+
+	snprintf(conn, sizeof(conn), "%s", SCEN_NOCONN);
+	if (local != NULL && *local != '\0') {
+		if (strcmp(addr_port(local), addr_port(server)) == 0) {
+			side = "server";
+			if (!addr_unspecified(peer))
+				snprintf(conn, sizeof(conn), "%s>%s", peer,
+				    local);
+		} else {
+			side = "client";
+			if (!addr_unspecified(peer))
+				snprintf(conn, sizeof(conn), "%s>%s", local,
+				    peer);
+		}
+	}
+	scen_event_write(out, t, "kernel", conn, ev,
+	    "side", side,
+	    "from", json_get(f, n, "from"),
+	    "to", json_get(f, n, "to"),
+	    "reason", json_get(f, n, "reason"),
+	    "state", json_get(f, n, "state"),
+	    "local", strcmp(conn, SCEN_NOCONN) == 0 ? local : NULL,
+	    "detail", json_get(f, n, "detail"), NULL);
+}
+
+/*
+ * acceptctl -j trace lines into events: acceptd's own into the app
+ * lane, the kernel's ("source":"kernel") into the kernel lane.
+ */
 int
 scen_ingest_app(FILE *in, FILE *out, const char *server, long long offset)
 {
 	struct scen_field	 f[16];
 	char			*line = NULL, conn[2 * ADDR_MAX + 2];
-	const char		*tm, *peer, *ev;
+	const char		*tm, *peer, *ev, *src;
 	size_t			 cap = 0;
 	long long		 t;
 	int			 n;
@@ -259,6 +311,11 @@ scen_ingest_app(FILE *in, FILE *out, const char *server, long long offset)
 		    (ev = json_get(f, n, "event")) == NULL ||
 		    scen_parse_seconds_ns(tm, &t) == -1)
 			continue;
+		if ((src = json_get(f, n, "source")) != NULL &&
+		    strcmp(src, "kernel") == 0) {
+			ingest_kernel(out, f, n, server, t - offset);
+			continue;
+		}
 		peer = json_get(f, n, "peer");
 		if (peer != NULL && *peer != '\0' && strcmp(peer, "-") != 0)
 			snprintf(conn, sizeof(conn), "%s>%s", peer, server);

@@ -234,8 +234,8 @@ step_parse(struct query *q, struct step *st, char **argv, int argc)
 
 	memset(st, 0, sizeof(*st));
 	if (argc < 1)
-		errx(2, "a query needs a lane (client, wire, kernel-sample, "
-		    "app, control, mark)");
+		errx(2, "a query needs a lane (client, wire, kernel, "
+		    "kernel-sample, app, control, mark)");
 	st->lane = argv[0];
 	for (i = 1; i < argc; i++) {
 		if (st->nf == MAXFILTERS)

@@ -32,15 +32,15 @@ copy_file(FILE *out, const char *path, int demote)
 	fclose(f);
 }
 
-/* PASS and FAIL lines of checks.txt. */
+/* PASS, FAIL and SKIP lines of checks.txt. */
 static void
-count_checks(const char *path, int *pass, int *fail)
+count_checks(const char *path, int *pass, int *fail, int *skip)
 {
 	FILE	*f;
 	char	*line = NULL;
 	size_t	 cap = 0;
 
-	*pass = *fail = 0;
+	*pass = *fail = *skip = 0;
 	if ((f = fopen(path, "r")) == NULL)
 		return;
 	while (getline(&line, &cap, f) != -1) {
@@ -48,6 +48,8 @@ count_checks(const char *path, int *pass, int *fail)
 			(*pass)++;
 		else if (strncmp(line, "FAIL  ", 6) == 0)
 			(*fail)++;
+		else if (strncmp(line, "SKIP  ", 6) == 0)
+			(*skip)++;
 	}
 	free(line);
 	fclose(f);
@@ -91,7 +93,7 @@ report_write(FILE *out, const char *dir, const struct scen_run *run,
 {
 	char		 path[4096];
 	const char	*s;
-	int		 pass, fail;
+	int		 pass, fail, skip, kernel;
 
 	fprintf(out, "# Scenario %s\n\n", run_value(run, "name", "?"));
 	fprintf(out, "Run %s on %s, %s, acceptd on %s.",
@@ -105,20 +107,39 @@ report_write(FILE *out, const char *dir, const struct scen_run *run,
 		fprintf(out, " tcpdump dropped %s packets.", s);
 	if ((s = scen_run_get(run, "sampler")) != NULL)
 		fprintf(out, " Kernel sampler: %s.", s);
+	s = scen_run_get(run, "kernel_events");
+	kernel = s != NULL && strcmp(s, "yes") == 0;
+	if (s != NULL)
+		fprintf(out, " Kernel events: %s.", s);
 	fprintf(out, "\n\n## Configuration\n\n```\n");
 	snprintf(path, sizeof(path), "%s/acceptd.conf", dir);
 	copy_file(out, path, 0);
 	fprintf(out, "```\n");
 	report_settings(out, run);
-	fprintf(out, "\n## Ladder (ms since start; :PORT is the "
-	    "client's port)\n\n```\n");
+	fprintf(out, "\n## Ladder\n\nms since start; :PORT is the client's "
+	    "port.");
+	if (kernel)
+		fprintf(out, "  The server-kernel column holds the kernel's own "
+		    "events at their exact times; rows marked ≈ are sampled "
+		    "every few ms (sock_diag): the accept queue, Recv-Q (r) "
+		    "and Send-Q (s), and states no event announces.  \"k:\" "
+		    "rows in the client column are the kernel's events for "
+		    "the client's socket.");
+	else
+		fprintf(out, "  The server-kernel column is sampled every few "
+		    "ms (sock_diag): S the server's sockets, C the client's, "
+		    "r Recv-Q, s Send-Q.");
+	fprintf(out, "\n\n```\n");
 	s = scen_run_get(run, "start_ns");
 	scen_ladder_write(out, log, width, s ? strtoll(s, NULL, 10) :
 	    log->n ? log->ev[0].time : 0);
 	snprintf(path, sizeof(path), "%s/checks.txt", dir);
-	count_checks(path, &pass, &fail);
-	fprintf(out, "```\n\n## Checks: %d of %d passed\n\n```\n", pass,
+	count_checks(path, &pass, &fail, &skip);
+	fprintf(out, "```\n\n## Checks: %d of %d passed", pass,
 	    pass + fail);
+	if (skip > 0)
+		fprintf(out, ", %d skipped", skip);
+	fprintf(out, "\n\n```\n");
 	copy_file(out, path, 0);
 	fprintf(out, "```\n\n");
 	snprintf(path, sizeof(path), "%s/scenario.md", dir);

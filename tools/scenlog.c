@@ -23,6 +23,7 @@ static const struct {
 	{ "ingest-app", cmd_ingest, "ingest-app -r RUNFILE <trace.jsonl" },
 	{ "ingest-wire", cmd_ingest,
 	    "ingest-wire -r RUNFILE <tcpdump-text" },
+	{ "json", scen_json_main, "json FILE [PATH [COL,COL...]]" },
 	{ "ladder", cmd_ladder, "ladder [-w WIDTH] DIR" },
 	{ "now", scen_now_main, "now [-o FILE] -p PORT queue | "
 	    "count SIDE STATE | max SIDE STATE FIELD | state SIDE CONN; "

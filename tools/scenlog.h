@@ -96,6 +96,10 @@ int		 scen_ingest_app(FILE *, FILE *, const char *, long long);
 int		 scen_wire_line(const char *, const char *, long long, FILE *);
 int		 scen_json_flat(char *, struct scen_field *, int);
 
+/* scen_json.c */
+int		 scen_json_leaves(const char *, struct scen_field **, size_t *);
+int		 scen_json_main(int, char **);
+
 /* scen_report.c */
 int		 scen_report_main(int, char **);
 

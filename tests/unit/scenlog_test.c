@@ -1,7 +1,9 @@
 /*
  * Unit tests for tools/scenlog's parts: the event line, tcpdump's and the
- * trace's text, text width and wrapping, the ladder at 80 and 120
- * columns with wide characters, and the checks' queries.
+ * trace's text (acceptd's events and the kernel's), text width and
+ * wrapping, the ladder at 80 and 120 columns with wide characters, the
+ * ladder beside the kernel's events, the checks' queries, and the JSON
+ * reader.
  */
 #include <err.h>
 #include <fcntl.h>
@@ -100,7 +102,7 @@ test_wire(void)
 }
 
 static void
-test_json(void)
+test_json_flat(void)
 {
 	struct scen_field	f[8];
 	char			line[] = "{\"time\":1.5,\"peer\":\"a\\\"b\","
@@ -130,6 +132,63 @@ test_app(void)
 	is_str(out, "1000001000\tapp\t" C1 "\tread\tworker=0\tid=1\t"
 	    "detail=6\n", "trace: a JSON line into an app event on its "
 	    "connection; junk skipped");
+}
+
+/* The trace's JSON lines through ingest-app, as one string. */
+static char *
+ingest(const char *in)
+{
+	static char	 out[2048];
+	FILE		*fi, *fo;
+
+	out[0] = '\0';
+	if ((fi = fmemopen((char *)in, strlen(in), "r")) == NULL ||
+	    (fo = fmemopen(out, sizeof(out), "w")) == NULL)
+		err(1, "fmemopen");
+	scen_ingest_app(fi, fo, SRV, 1000000000LL);
+	fclose(fi);
+	fclose(fo);
+	return out;
+}
+
+static void
+test_kernel_ingest(void)
+{
+	is_str(ingest("{\"time\":2.5,\"source\":\"kernel\",\"event\":"
+	    "\"state\",\"local\":\"127.0.0.1:8080\",\"peer\":"
+	    "\"127.0.0.1:40001\",\"from\":\"ESTABLISHED\",\"to\":"
+	    "\"CLOSE_WAIT\"}\n"),
+	    "1500000000\tkernel\t" C1 "\tstate\tside=server\t"
+	    "from=ESTABLISHED\tto=CLOSE_WAIT\n",
+	    "kernel: the server's socket (local is the server's port), the "
+	    "connection client first");
+	is_str(ingest("{\"time\":2.5,\"source\":\"kernel\",\"event\":"
+	    "\"rst-sent\",\"local\":\"127.0.0.1:40001\",\"peer\":"
+	    "\"127.0.0.1:8080\",\"reason\":\"TCP_TIMEWAIT_SOCKET\","
+	    "\"state\":\"TIME_WAIT\"}\n"),
+	    "1500000000\tkernel\t" C1 "\trst-sent\tside=client\t"
+	    "reason=TCP_TIMEWAIT_SOCKET\tstate=TIME_WAIT\n",
+	    "kernel: the client's socket, the same connection, its reason "
+	    "and state");
+	is_str(ingest("{\"time\":2.5,\"source\":\"kernel\",\"event\":"
+	    "\"drop\",\"local\":\"127.0.0.1:8080\",\"peer\":\"-\","
+	    "\"reason\":\"TCP_LISTEN_OVERFLOW\"}\n"
+	    "{\"time\":2.5,\"source\":\"kernel\",\"event\":\"rst-sent\","
+	    "\"local\":\"127.0.0.1:8080\",\"peer\":\"0.0.0.0:0\","
+	    "\"reason\":\"INVALID_SYN\",\"state\":\"LISTEN\"}\n"),
+	    "1500000000\tkernel\t-\tdrop\tside=server\t"
+	    "reason=TCP_LISTEN_OVERFLOW\tlocal=127.0.0.1:8080\n"
+	    "1500000000\tkernel\t-\trst-sent\tside=server\t"
+	    "reason=INVALID_SYN\tstate=LISTEN\tlocal=127.0.0.1:8080\n",
+	    "kernel: the listener's own events belong to no connection");
+	is_str(ingest("{\"time\":2.5,\"source\":\"kernel\",\"event\":"
+	    "\"unavailable\",\"detail\":\"not root\"}\n"
+	    "{\"time\":2.5,\"source\":\"worker 0\",\"worker\":0,"
+	    "\"event\":\"drop\",\"peer\":\"127.0.0.1:40001\"}\n"),
+	    "1500000000\tkernel\t-\tunavailable\tdetail=not root\n"
+	    "1500000000\tapp\t" C1 "\tdrop\tsource=worker 0\tworker=0\n",
+	    "kernel: why there are none; acceptd's own drop stays in the "
+	    "app lane");
 }
 
 static void
@@ -230,6 +289,90 @@ test_ladder(size_t width)
 	ok(lost == 0 && strstr(words, "~") == NULL,
 	    "ladder at %zu: nothing cut", width);
 	free(words);
+	free(buf);
+	scen_log_free(&log);
+}
+
+/* The column (0 client .. 3 acceptd) of the ladder line holding text. */
+static int
+column_of(const char *ladder, const char *text)
+{
+	const char	*hit, *bol;
+	int		 col = -1;
+
+	if ((hit = strstr(ladder, text)) == NULL)
+		return -2;
+	for (bol = hit; bol > ladder && bol[-1] != '\n'; bol--)
+		;
+	for (; bol < hit; bol++)
+		if (strncmp(bol, "│", strlen("│")) == 0)
+			col++;
+	return col;
+}
+
+static void
+test_ladder_kernel(void)
+{
+	struct scen_log	 log = { 0 };
+	char		*buf = NULL, *p;
+	size_t		 len = 0;
+	FILE		*f;
+	int		 failed = tap_failed;
+
+	scen_log_add(&log, "0\tmark\t-\tmark\tname=start\ttext=start");
+	scen_log_add(&log, "1000000\tclient\t" C1 "\tconnected\tname=c1\t"
+	    "text=connected");
+	scen_log_add(&log, "1100000\tkernel\t127.0.0.1:0>" SRV "\tstate\t"
+	    "side=client\tfrom=CLOSE\tto=SYN_SENT");
+	scen_log_add(&log, "2000000\tkernel\t" C1 "\tstate\tside=server\t"
+	    "from=ESTABLISHED\tto=CLOSE_WAIT");
+	scen_log_add(&log, "2100000\tkernel\t" C1 "\tstate\tside=client\t"
+	    "from=FIN_WAIT2\tto=CLOSE");
+	/* the sample: the server's state as the event said, with Recv-Q;
+	 * the client's time-wait socket in a state no event announced */
+	scen_log_add(&log, "3000000\tkernel-sample\t-\tlisten\tqueue=1\t"
+	    "backlog=128");
+	scen_log_add(&log, "3000000\tkernel-sample\t" C1 "\tsocket\t"
+	    "side=server\tstate=CLOSE_WAIT\trecv_q=7\tsend_q=0");
+	scen_log_add(&log, "3000000\tkernel-sample\t" C1 "\tsocket\t"
+	    "side=client\tstate=FIN_WAIT2\trecv_q=0\tsend_q=0");
+	scen_log_add(&log, "4000000\tkernel-sample\t-\tlisten\tqueue=1\t"
+	    "backlog=128");
+	scen_log_add(&log, "4000000\tkernel-sample\t" C1 "\tsocket\t"
+	    "side=server\tstate=CLOSE_WAIT\trecv_q=7\tsend_q=0");
+	scen_log_add(&log, "5000000\tkernel\t" C1 "\trst-sent\t"
+	    "side=client\treason=TCP_TIMEWAIT_SOCKET\tstate=TIME_WAIT");
+	scen_log_add(&log, "5100000\tkernel\t" C1 "\tstate\tside=server\t"
+	    "from=CLOSE_WAIT\tto=CLOSE");
+	scen_log_add(&log, "6000000\tkernel-sample\t-\tlisten\tqueue=0\t"
+	    "backlog=128");
+	scen_log_sort(&log);
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		err(1, "open_memstream");
+	scen_ladder_write(f, &log, 160, 0);
+	fclose(f);
+	is_int(column_of(buf, ":40001 EST→CLOSE_WAIT"), 2,
+	    "ladder+kernel: the server's state change in the server-kernel "
+	    "column");
+	is_int(column_of(buf, "k: c1 FIN_WAIT2→CLOSE"), 0,
+	    "ladder+kernel: the client's, by its name, in the client column");
+	is_int(column_of(buf, "k: CLOSE→SYN_SENT"), 0,
+	    "ladder+kernel: connect() before the port is bound: no :0");
+	ok(column_of(buf, "k: c1 rst-sent") == 0 &&
+	    column_of(buf, "TCP_TIMEWAIT_SOCKET (TIME_WAIT)") == 0,
+	    "ladder+kernel: an RST with its reason and state");
+	is_int(column_of(buf, "≈ queue 1 of 128"), 2,
+	    "ladder+kernel: the sampled queue beside the events, marked");
+	is_int(column_of(buf, "≈ :40001 CLOSE_WAIT r7"), 2,
+	    "ladder+kernel: a sampled Recv-Q beside the events");
+	is_int(column_of(buf, "≈ c1 FIN_WAIT2"), 0,
+	    "ladder+kernel: a sampled state no event announced (time-wait)");
+	p = strstr(buf, "r7");
+	ok(strstr(buf, "S :40001") == NULL && strstr(buf, "gone") == NULL &&
+	    p != NULL && strstr(p + 1, "r7") == NULL,
+	    "ladder+kernel: no sampled row the events already tell");
+	if (tap_failed > failed)
+		tap_diag("the ladder:\n%s", buf);
 	free(buf);
 	scen_log_free(&log);
 }
@@ -348,18 +491,99 @@ test_query(void)
 		tap_diag("could not remove %s", dir);
 }
 
+/* scenlog json's answer to FILE's text, as one string, and its status. */
+static int
+json(const char *text, const char *a, const char *b, char *out,
+    size_t outlen)
+{
+	char	 path[256], outpath[256], *argv[5];
+	int	 argc = 0, saved, saved_err, fd, r;
+	FILE	*f;
+	size_t	 n;
+
+	snprintf(path, sizeof(path), "%s/j.json", dir);
+	if ((f = fopen(path, "w")) == NULL)
+		err(1, "%s", path);
+	fputs(text, f);
+	fclose(f);
+	argv[argc++] = "json";
+	argv[argc++] = path;
+	if (a != NULL)
+		argv[argc++] = (char *)a;
+	if (b != NULL)
+		argv[argc++] = (char *)b;
+	argv[argc] = NULL;
+	snprintf(outpath, sizeof(outpath), "%s/j.out", dir);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	saved_err = dup(STDERR_FILENO);
+	if ((fd = open(outpath, O_RDWR | O_CREAT | O_TRUNC, 0600)) == -1)
+		err(1, "%s", outpath);
+	dup2(fd, STDOUT_FILENO);
+	if ((f = fopen("/dev/null", "w")) != NULL) {
+		dup2(fileno(f), STDERR_FILENO);	/* "not JSON" is expected */
+		fclose(f);
+	}
+	r = scen_json_main(argc, argv);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	dup2(saved_err, STDERR_FILENO);
+	close(saved);
+	close(saved_err);
+	n = pread(fd, out, outlen - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return r;
+}
+
+static void
+test_json(void)
+{
+	const char	*status = "{\"listen\":{\"queue\":7},\"workers\":["
+	    "{\"id\":0,\"state\":\"accepting\",\"queue\":0},"
+	    "{\"id\":1,\"state\":\"pa\\\"used\",\"queue\":7,"
+	    "\"last\":null}],\"h\":[]}";
+	char		 out[512], cmd[300];
+
+	/* a fresh folder from the template (an earlier test filled it in) */
+	memcpy(dir + strlen(dir) - 6, "XXXXXX", 6);
+	if (mkdtemp(dir) == NULL)
+		err(1, "mkdtemp");
+	is_int(json(status, "listen.queue", NULL, out, sizeof(out)), 0,
+	    "json: a leaf by its path");
+	is_str(out, "7\n", "json: ... its value");
+	json(status, "workers.1.state", NULL, out, sizeof(out));
+	is_str(out, "pa\"used\n", "json: an array element's member, "
+	    "unescaped");
+	json(status, "workers", "id,state,queue,nosuch", out, sizeof(out));
+	is_str(out, "0\taccepting\t0\t\n1\tpa\"used\t7\t\n",
+	    "json: an array of objects as rows of the members asked for");
+	is_int(json(status, "workers.2.id", NULL, out, sizeof(out)), 1,
+	    "json: a path not there is 1");
+	is_int(json("{\"a\":[1,2}", NULL, NULL, out, sizeof(out)), 2,
+	    "json: not JSON is 2");
+	is_int(json("{\"a\":1} x", NULL, NULL, out, sizeof(out)), 2,
+	    "json: trailing junk is not JSON either");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", dir);
+}
+
 int
 main(void)
 {
 	test_event_line();
 	test_times();
 	test_wire();
-	test_json();
+	test_json_flat();
 	test_app();
 	test_text();
 	test_ladder(80);
 	test_ladder(120);
 	test_ladder(40);
+	test_ladder_kernel();
+	test_kernel_ingest();
 	test_query();
+	test_json();
 	return tap_done();
 }
