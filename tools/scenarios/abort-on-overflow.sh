@@ -133,8 +133,13 @@ scenario_run()
 # Some client port got two or more SYN-ACKs in the window: a retransmit.
 ao_synack_again()
 {
-	scn_need_wire || return 1
-	scn_q order wire from=server flags=S. 'then' wire from=server flags=S.
+	wire_q order wire from=server flags=S. 'then' wire from=server flags=S.
+}
+
+# ao_echoes N: clients that read the 3-byte echo ("hi\n") back.
+ao_echoes()
+{
+	scn_q count client event=open 'text~^read 3 B' -eq "$1"
 }
 
 scenario_check()
@@ -144,10 +149,18 @@ scenario_check()
 	    wire_count server '^S\.$' -eq 3
 	check "connect() succeeded for all 3: each client sent its final ACK" \
 	    client_count connected -eq 3
-	check "the queue filled to backlog + 1 = 3" kernel_queue -eq 3
+	check "the queue filled to backlog + 1 = 3" sample_queue -eq 3
 	check "the 2 later ACKs found it full and were answered with RST" \
 	    wire_order -n -eq 2 'client:^\.$' 'server:R'
 	check "... exactly 2 RSTs from the server" wire_count server R -eq 2
+	check "the kernel dropped each of those 2 ACKs: drop, reason TCP_LISTEN_OVERFLOW" \
+	    kernel_count drop -eq 2 reason=TCP_LISTEN_OVERFLOW
+	check "... and sent 2 RSTs from the listener: rst-sent, reason INVALID_SYN (tcp_check_req's embryonic reset; the peer is not known to the event)" \
+	    kernel_count rst-sent -eq 2 side=server reason=INVALID_SYN
+	check "... each RST on the wire after its rst-sent (the slowed link holds it up to 300 ms)" \
+	    kernel_q order -x -t 0.1 -W 300 kernel event=rst-sent side=server reason=INVALID_SYN 'then' wire from=server 'flags~R'
+	check "the 2 reset clients' kernels received them (rst-received) and went ESTABLISHED→CLOSE" \
+	    kernel_q order -n -eq 2 kernel event=rst-received side=client 'then' kernel event=state side=client from=ESTABLISHED to=CLOSE
 	check "ListenOverflows counts the 2 ACKs that found the queue full" \
 	    counter_between part1 part2 ListenOverflows -eq 2
 	check "ListenDrops counts them too (every overflow is also a drop)" \
@@ -163,17 +176,25 @@ scenario_check()
 
 	window burst2 resume2
 	check "abort_on_overflow=0: the server sends no RST" wire_count server R -eq 0
-	check "the late ACKs leave request sockets (SYN_RECV) behind" \
-	    kernel_seen server SYN_RECV
+	check "... the kernel sent none (no rst-sent from the server's side)" \
+	    kernel_count rst-sent -eq 0 side=server
+	check "the late ACKs leave request sockets (SYN_RECV) behind (sampled: a request socket has no state events)" \
+	    sample_seen server SYN_RECV
 	check "... while their clients are ESTABLISHED: connect() returned" \
 	    client_count connected -eq 3
-	check "the server retransmits its SYN-ACK to a client it has no socket for" \
+	check "the kernel drops the late ACKs: drop, reason TCP_LISTEN_OVERFLOW, first and after each retransmit (>= 4)" \
+	    kernel_count drop -ge 4 reason=TCP_LISTEN_OVERFLOW
+	check "the server retransmits its SYN-ACK to a client it has no socket for (kernel: synack-retransmit)" \
+	    kernel_count synack-retransmit -ge 1 side=server
+	check "... seen on the wire: a second SYN-ACK to the same client" \
 	    ao_synack_again
 	check "each ACK that met the full queue (first and after the retransmit) counted" \
 	    counter_between burst2 resume2 ListenOverflows -ge 4
 	check "no EmbryonicRsts with =0" counter_between burst2 resume2 EmbryonicRsts -eq 0
 	window resume2 end
-	check "after resume the waiting clients' data completes the handshake: all 3 get the echo" \
-	    client_count open -eq 3
+	check "after resume the waiting clients' data completes the handshake: all 3 read their echo back" \
+	    ao_echoes 3
+	check "... their server sockets reach ESTABLISHED only now, after the resume (kernel events)" \
+	    kernel_q order -x control event=ctl 'text~^resume' 'then' kernel event=state side=server to=ESTABLISHED
 	check "... and acceptd accepted 3 + 2 more" trace_count accept -ge 5
 }

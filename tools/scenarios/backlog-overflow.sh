@@ -86,7 +86,7 @@ scenario_check()
 	window start overflow
 	check "the kernel's effective backlog is $BO_BACKLOG" bo_backlog "$BO_BACKLOG"
 	check "3 clients connected with nobody accepting: the queue holds backlog + 1" \
-	    kernel_queue -eq $((BO_BACKLOG + 1))
+	    sample_queue -eq $((BO_BACKLOG + 1))
 	window overflow resume
 	check "while full, the queue never grew past backlog + 1" \
 	    bo_queue_max -eq $((BO_BACKLOG + 1))

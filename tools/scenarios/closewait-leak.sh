@@ -56,16 +56,16 @@ scenario_check()
 		[ "$i" -eq "$CW_N" ] && next=unread
 		window "c$i" "$next"
 		check "after client $i closed: $i server socket(s) in CLOSE_WAIT" \
-		    kernel_count server CLOSE_WAIT -eq "$i"
+		    sample_count server CLOSE_WAIT -eq "$i"
 	done
 	window start unread
 	check "each client got its echo before closing" client_count open -eq "$CW_N"
 	check "acceptd read every EOF (read() returned 0) ..." trace_count eof -eq "$CW_N"
 	check "... and closed nothing" trace_count close -eq 0
 	check "the FIN was read, so Recv-Q is 0, not 1 (FIN consumed by read())" \
-	    kernel_seen server CLOSE_WAIT 0
+	    sample_seen server CLOSE_WAIT 0
 	check "the clients' orphans wait in FIN_WAIT2, all $CW_N" \
-	    kernel_count client FIN_WAIT2 -eq "$CW_N"
+	    sample_count client FIN_WAIT2 -eq "$CW_N"
 	check "on the wire only the clients sent FINs" wire_count server F -eq 0
 	check "... $CW_N of them" wire_count client F -eq "$CW_N"
 
@@ -73,8 +73,8 @@ scenario_check()
 	check "reading off: acceptd accepted c$all ..." trace_count accept -eq 1
 	check "... but read nothing: no EOF seen" trace_count eof -eq 0
 	check "... so its CLOSE_WAIT socket shows Recv-Q 1: the unread FIN" \
-	    kernel_seen server CLOSE_WAIT 1
-	check "$all sockets in CLOSE_WAIT now" kernel_count server CLOSE_WAIT -eq "$all"
+	    sample_seen server CLOSE_WAIT 1
+	check "$all sockets in CLOSE_WAIT now" sample_count server CLOSE_WAIT -eq "$all"
 
 	window drop end
 	check "drop close-wait closed the $all connections" trace_count drop -eq "$all"
@@ -83,7 +83,7 @@ scenario_check()
 	check "no RST: the orphans in FIN_WAIT2 accept the FIN" wire_count any R -eq 0
 	check "each orphan ACKs the FIN" wire_order -a 'server:F' 'client:^\.$'
 	check "the clients' sockets move to TIME_WAIT" \
-	    kernel_count client TIME_WAIT -eq "$all"
-	check "no CLOSE_WAIT left" kernel_count_last server CLOSE_WAIT -eq 0
-	check "no FIN_WAIT2 left" kernel_count_last client FIN_WAIT2 -eq 0
+	    sample_count client TIME_WAIT -eq "$all"
+	check "no CLOSE_WAIT left" sample_count_last server CLOSE_WAIT -eq 0
+	check "no FIN_WAIT2 left" sample_count_last client FIN_WAIT2 -eq 0
 }

@@ -49,8 +49,8 @@ scenario_check()
 	window start resume
 	check "while paused, acceptd accepted nothing" trace_count accept -eq 0
 	check "while paused, the server child is ESTABLISHED with Recv-Q = $DBA_BYTES (unread, in the kernel)" \
-	    kernel_seen server ESTABLISHED "$DBA_BYTES"
-	check "... and it sits in the accept queue" kernel_queue -eq 1
+	    sample_seen server ESTABLISHED "$DBA_BYTES"
+	check "... and it sits in the accept queue" sample_queue -eq 1
 	if have_wire; then
 		check "on the wire: handshake, then the data, before any accept" \
 		    wire_order 'client:^S$' 'server:^S\.$' 'client:^\.$' 'client:D'

@@ -30,9 +30,9 @@ scenario_check()
 	check "connect() returned success for all 3 clients, before any accept" \
 	    client_count connected -eq 3
 	window start resume
-	check "while paused, the accept queue reached 3" kernel_queue -ge 3
+	check "while paused, the accept queue reached 3" sample_queue -ge 3
 	check "while paused, 3 server-side children are ESTABLISHED" \
-	    kernel_count server ESTABLISHED -eq 3
+	    sample_count server ESTABLISHED -eq 3
 	check "while paused, acceptd accepted nothing" trace_count accept -eq 0
 	if have_wire; then
 		check "while paused, the wire carried 3 complete handshakes (SYN, SYN-ACK, ACK)" \
@@ -42,5 +42,5 @@ scenario_check()
 	window resume end
 	check "after resume, acceptd accepted the 3 queued connections" \
 	    trace_count accept -eq 3
-	check "after resume, the accept queue is empty again" kernel_queue_last -eq 0
+	check "after resume, the accept queue is empty again" sample_queue_last -eq 0
 }

@@ -52,20 +52,27 @@
 #   live_max SIDE STATE FIELD  the largest recv_q or send_q of those, or -1
 #   live_state SIDE CLIENT     the state of client CLIENT's connection at
 #                              SIDE now (ESTABLISHED, ...), or none
-#   live_trace_count EVENT     trace events so far with that name
+#   live_trace_count EVENT     acceptd's trace events so far with that name
+#   live_kernel_count EVENT [ERE]  the kernel's events so far with that
+#                              name (and a line matching ERE)
 #   live_counter NAME          a kernel counter's rise since the run began
 #   counters_snapshot NAME     the namespace's TCP counters, for
 #                              counter_between
 #
 # Checking (scenario_check):
-#   check DESCRIPTION QUERY... runs QUERY; PASS if it returns 0, else FAIL;
-#                              what it printed is the evidence
+#   check DESCRIPTION QUERY... runs QUERY; PASS if it returns 0, SKIP if 3
+#                              (a recorder that needs root, not root),
+#                              else FAIL; what it printed is the evidence
 #   window FROM TO             later queries see only FROM..TO (mark names,
 #                              or start / end); `window` alone: everything
-#   have_wire                  true when the wire was recorded
+#   have_wire, have_kernel     true when the wire / the kernel's events
+#                              were recorded
 #   scn_q QUERY...             tools/scenlog query in the window (EVENTS.md)
 # Queries: OP is a test(1) operator (-eq -ne -ge -gt -le -lt); each prints
-# the row(s) that prove or refute it, every column named.
+# the row(s) that prove or refute it, every column named.  A query that
+# needs the wire or the kernel's events FAILs without them as root (a tool
+# missing there is a failure, never a pass) and SKIPs, saying why, when
+# not root.
 #   client_count EVENT OP N    client events named EVENT
 #   client_seen NAME EVENT     client NAME had EVENT
 #   client_detail EVENT ERE    some client's EVENT text matches ERE
@@ -79,12 +86,21 @@
 #                              connection; -a on every connection that has
 #                              the first, -n OP N on N of them (scenlog
 #                              query order's options)
-#   kernel_queue OP N          some sample's accept queue satisfies OP N
-#   kernel_queue_last OP N     the window's last sample does
-#   kernel_count SIDE STATE OP N   some sample has that many in STATE
-#   kernel_count_max SIDE STATE OP N   the most any sample had does
-#   kernel_count_last SIDE STATE OP N  the window's last sample does
-#   kernel_seen SIDE STATE [RECVQ] some socket row in STATE (with Recv-Q)
+#   wire_q QUERY...            any scn_q query that needs the wire
+# The kernel's own events (lane kernel: state, rst-sent, rst-received,
+# synack-retransmit, drop; fields side, from, to, reason, state):
+#   kernel_seen EVENT [FILTER...]      the first such event, e.g.
+#                              kernel_seen rst-sent side=client reason=NO_SOCKET
+#   kernel_count EVENT OP N [FILTER...]  how many
+#   kernel_q QUERY...          any scn_q query that needs the kernel's events
+# The sampled kernel view (lane kernel-sample; queues, and states between
+# events):
+#   sample_queue OP N          some sample's accept queue satisfies OP N
+#   sample_queue_last OP N     the window's last sample does
+#   sample_count SIDE STATE OP N   some sample has that many in STATE
+#   sample_count_max SIDE STATE OP N   the most any sample had does
+#   sample_count_last SIDE STATE OP N  the window's last sample does
+#   sample_seen SIDE STATE [RECVQ] some socket row in STATE (with Recv-Q)
 #   trace_count EVENT OP N [DETAIL_ERE]  acceptd trace events
 #   trace_seen EVENT [DETAIL_ERE]        the first such event
 #   trace_order [OPT] EVENT[:DETAIL_ERE] ...  in this order, one connection
@@ -131,6 +147,7 @@ SCN_DAEMON=
 SCN_WIRE=no
 SCN_WIN=
 SCN_FAILED=0
+SCN_SKIPPED=0
 SCN_CHECKS=0
 SCN_LOADS=0
 declare -A CLIENT_FD CLIENT_SEQ CLIENT_DIR
@@ -439,7 +456,14 @@ live_state()
 
 live_trace_count()
 {
-	grep -c "\"event\":\"$1\"" "$RAW/app.jsonl" || true
+	grep -v '"source":"kernel"' "$RAW/app.jsonl" |
+	    grep -c "\"event\":\"$1\"" || true
+}
+
+live_kernel_count()
+{
+	grep '"source":"kernel"' "$RAW/app.jsonl" |
+	    grep "\"event\":\"$1\"" | grep -cE -- "${2:-.}" || true
 }
 
 # --- clients --------------------------------------------------------------
@@ -578,6 +602,21 @@ scn_ingest()
 		run_set tcpdump_dropped "${dropped:-unknown}"
 	fi
 	"$SCENLOG" ingest-app -r "$OUT/run.tsv" <"$RAW/app.jsonl" >>"$EVENTS"
+	run_set kernel_events "$(scn_kernel_why)"
+}
+
+# yes when acceptctl trace carried the kernel's events, else "no: WHY".
+scn_kernel_why()
+{
+	awk -F'\t' '$2 == "kernel" && $4 != "unavailable" { n++ }
+	    $2 == "kernel" && $4 == "unavailable" {
+		for (i = 5; i <= NF; i++)
+			if ($i ~ /^detail=/) why = substr($i, 8) }
+	    END {
+		if (n > 0) print "yes"
+		else if (why != "") print "no: " why
+		else print "no: acceptctl trace carried no kernel event" \
+		    " (an acceptd without them?)" }' "$EVENTS"
 }
 
 # --- checks ---------------------------------------------------------------
@@ -602,6 +641,9 @@ check()
 	SCN_CHECKS=$((SCN_CHECKS + 1))
 	if [ "$st" -eq 0 ]; then
 		verdict=PASS
+	elif [ "$st" -eq 3 ]; then
+		verdict=SKIP
+		SCN_SKIPPED=$((SCN_SKIPPED + 1))
 	else
 		verdict=FAIL
 		SCN_FAILED=$((SCN_FAILED + 1))
@@ -643,17 +685,80 @@ client_detail()
 	scn_q first client "event=$1" "text~$2"
 }
 
+# scn_missing WHAT WHY: a recorder that did not run.  As root (in our
+# own namespace) that fails the check; not root it skips it (status 3).
+scn_missing()
+{
+	if [ "$(scn_run_value namespace)" = private ]; then
+		echo "no $1, and this run was root: $2"
+		return 1
+	fi
+	echo "skipped: no $1 ($2); it needs root"
+	return 3
+}
+
 scn_need_wire()
 {
 	have_wire && return 0
-	echo "no wire capture (tcpdump not run)"
-	return 1
+	scn_missing "wire capture" "$(scn_wire_note)"
+}
+
+# Why tcpdump did not run, from the note scn_wire_start left.
+scn_wire_note()
+{
+	local n
+	n=$(awk -F'\t' '$2 == "client" && $4 == "note" {
+		for (i = 5; i <= NF; i++)
+			if ($i ~ /^text=wire: /) { print substr($i, 12); exit } }' \
+	    "$EVENTS" 2>/dev/null)
+	echo "${n:-tcpdump did not run}"
+}
+
+have_kernel()
+{
+	[ "$(scn_run_value kernel_events)" = yes ]
+}
+
+scn_need_kernel()
+{
+	local k
+	have_kernel && return 0
+	k=$(scn_run_value kernel_events)
+	k=${k:-no: this run recorded none}
+	scn_missing "kernel events" "${k#no: }"
+}
+
+kernel_q()
+{
+	scn_need_kernel || return
+	scn_q "$@"
+}
+
+kernel_seen()
+{
+	local ev=$1
+	shift
+	kernel_q first kernel "event=$ev" "$@"
+}
+
+kernel_count()
+{
+	local ev=$1 op=$2 n=$3
+	shift 3
+	kernel_q count kernel "event=$ev" "$@" "$op" "$n"
 }
 
 # scn_from FROM: the filter for packets from FROM (none for "any").
 scn_from()
 {
 	[ "$1" = any ] || echo "from=$1"
+}
+
+# wire_q QUERY...: any scn_q query that needs the wire.
+wire_q()
+{
+	scn_need_wire || return
+	scn_q "$@"
 }
 
 wire_count()
@@ -701,32 +806,32 @@ wire_order()
 	scn_q order "${args[@]}"
 }
 
-kernel_queue()
+sample_queue()
 {
 	scn_q value any kernel-sample event=listen queue "$1" "$2"
 }
 
-kernel_queue_last()
+sample_queue_last()
 {
 	scn_q value last kernel-sample event=listen queue "$1" "$2"
 }
 
-kernel_count()
+sample_count()
 {
 	scn_q value any kernel-sample event=listen "$1.$2" "$3" "$4"
 }
 
-kernel_count_max()
+sample_count_max()
 {
 	scn_q value max kernel-sample event=listen "$1.$2" "$3" "$4"
 }
 
-kernel_count_last()
+sample_count_last()
 {
 	scn_q value last kernel-sample event=listen "$1.$2" "$3" "$4"
 }
 
-kernel_seen()
+sample_seen()
 {
 	scn_q first kernel-sample event=socket "side=$1" "state=$2" \
 	    ${3:+"recv_q=$3"}
@@ -893,11 +998,6 @@ scn_run_value()
 	awk -F'\t' -v k="$1" '$1 == k { v = $2 } END { print v }' "$OUT/run.tsv"
 }
 
-scn_wire_why()
-{
-	scn_q first client event=note 'text~^wire: '
-	return 1
-}
 
 # scn_rerun NAME DIR: the checks of a finished run, from its files.
 scn_rerun()
@@ -915,25 +1015,34 @@ scn_rerun()
 # The checks over the run's files, then report.md and the result.
 scn_checks()
 {
+	local skipped=
 	: >"$OUT/checks.txt"
 	SCN_CHECKS=0
 	SCN_FAILED=0
+	SCN_SKIPPED=0
+	window
+	# As root a missing recorder fails the run, first thing, saying
+	# what is missing; its checks fail too, none passes by being skipped.
+	# Not root, they are skipped with the reason.
+	if [ "$(scn_run_value namespace)" = private ]; then
+		have_wire || check "as root, the wire was recorded (tcpdump)" \
+		    scn_need_wire
+		have_kernel || check "as root, the kernel's events were recorded (tracefs, through acceptctl trace)" \
+		    scn_need_kernel
+	fi
 	scenario_check
 	window
-	# As root a missing recorder fails the run: no check passes by being
-	# skipped (the wire checks sit under have_wire).
-	if [ "$(scn_run_value namespace)" = private ] && ! have_wire; then
-		check "as root, the wire was recorded (tcpdump ran)" \
-		    scn_wire_why
-	fi
 	scn_report
 	echo
-	if [ "$SCN_FAILED" -eq 0 ] && [ "$SCN_CHECKS" -gt 0 ]; then
-		echo "$SCN_NAME: all $SCN_CHECKS checks passed ($OUT/report.md)"
+	[ "$SCN_SKIPPED" -eq 0 ] || skipped=", $SCN_SKIPPED skipped"
+	if [ "$SCN_FAILED" -eq 0 ] && [ "$SCN_CHECKS" -gt "$SCN_SKIPPED" ]; then
+		echo "$SCN_NAME: all $((SCN_CHECKS - SCN_SKIPPED)) checks passed$skipped ($OUT/report.md)"
 		scn_result pass
 		return 0
 	fi
-	echo "$SCN_NAME: $SCN_FAILED of $SCN_CHECKS checks FAILED ($OUT/report.md)"
+	echo "$SCN_NAME: $SCN_FAILED of $SCN_CHECKS checks FAILED$skipped"
+	grep -A 12 '^FAIL' "$OUT/checks.txt" | head -n 40 | sed 's/^/  /'
+	echo "$SCN_NAME: artifacts kept in $OUT (report.md, ladder.txt, events.tsv)"
 	scn_result fail
 	return 1
 }

@@ -54,9 +54,9 @@ scenario_check()
 	check "... and no FIN from the server" wire_count server F -eq 0
 	check "the client reads the reply, then ECONNRESET" \
 	    client_detail reset 'read [1-9][0-9]* B, then ECONNRESET'
-	check "no TIME_WAIT on the server side" kernel_count_max server TIME_WAIT -eq 0
+	check "no TIME_WAIT on the server side" sample_count_max server TIME_WAIT -eq 0
 	check "... nor on the client side: the RST ends both at once" \
-	    kernel_count_max client TIME_WAIT -eq 0
+	    sample_count_max client TIME_WAIT -eq 0
 	check "the RST is counted in Tcp OutRsts" counter_between reset graceful OutRsts -eq 1
 	check "... and, oddly named, in TcpExt TCPAbortOnData (zero-linger close)" \
 	    counter_between reset graceful TCPAbortOnData -eq 1
@@ -70,8 +70,8 @@ scenario_check()
 	check "the client reads the reply, then EOF" \
 	    client_detail eof 'read [1-9][0-9]* B, then EOF'
 	check "the client sits in CLOSE_WAIT until it closes" \
-	    kernel_seen client CLOSE_WAIT
+	    sample_seen client CLOSE_WAIT
 	check "the server, which closed first, holds TIME_WAIT" \
-	    kernel_count server TIME_WAIT -eq 1
+	    sample_count server TIME_WAIT -eq 1
 	check "no RST counted" counter_between graceful end OutRsts -eq 0
 }

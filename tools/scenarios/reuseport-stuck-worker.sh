@@ -123,9 +123,9 @@ scenario_check()
 		    wire_count server '^S\.$' -eq "$RSW_CLIENTS"
 	fi
 	check "kernel: the listeners' accept queue (all sockets) held worker 1's share" \
-	    kernel_queue -eq "$q1"
+	    sample_queue -eq "$q1"
 	check "kernel: all $RSW_CLIENTS children ESTABLISHED, accepted or not" \
-	    kernel_count server ESTABLISHED -eq "$RSW_CLIENTS"
+	    sample_count server ESTABLISHED -eq "$RSW_CLIENTS"
 	check "acceptd: the other workers accepted the rest ($others) while worker 1 was paused" \
 	    rsw_trace_others -eq "$others"
 	check "acceptd: worker 1 accepted nothing while paused" \
@@ -138,5 +138,5 @@ scenario_check()
 	    rsw_trace_others -eq 0
 	check "... and every queue is empty" \
 	    rsw_expect "$r" '[.workers[].queue] | add' -eq 0 "queued in all"
-	check "the accept queue is empty again (kernel)" kernel_queue_last -eq 0
+	check "the accept queue is empty again (kernel)" sample_queue_last -eq 0
 }
