@@ -200,12 +200,15 @@ kevents_fds(const struct kevents *ke, int *n)
 void
 kevents_close(struct kevents *ke)
 {
-	int	i;
+	int	i, j;
 
 	if (ke == NULL)
 		return;
 	for (i = 0; i < ke->nfd; i++)
 		close(ke->fd[i]);
+	for (i = 0; i < TP_N; i++)
+		for (j = 0; j < ke->tp[i].nsym; j++)
+			free(ke->tp[i].sym[j].name);
 	(void)ke_write(ke, "tracing_on", "0");
 	/* Busy only while a file in it is open: none is now. */
 	(void)rmdir(ke->dir);

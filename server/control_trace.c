@@ -98,6 +98,10 @@ ctl_trace_stop(struct ctl_client *c)
 		return;
 	atomic_store(&master.sb->trace, 0);
 	trace_kernel_stop();
+	while (nheld > 0)		/* nobody to send them to */
+		free(held[--nheld].line);
+	held_lost = 0;
+	ev_timer_stop(trace_loop, &hold_timer);
 }
 
 /*
