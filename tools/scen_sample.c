@@ -44,7 +44,8 @@ static const char *const counter_names[] = {
 	"TCPReqQFullDoCookies", "EmbryonicRsts", "TCPAbortOnData",
 	"TCPAbortOnClose", "TCPAbortOnLinger", "TCPAbortOnTimeout",
 	"OutRsts", "TCPToZeroWindowAdv", "TCPFromZeroWindowAdv",
-	"TCPWantZeroWindowAdv", "TCPWinProbe", "TCPSynRetrans",
+	"TCPWantZeroWindowAdv", "TCPWinProbe", "TCPACKSkippedSeq",
+	"TCPSynRetrans",
 	"TCPTimeouts", "SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed",
 	"ActiveOpens", "PassiveOpens", "AttemptFails", "EstabResets",
 	"RetransSegs", "TW"

@@ -41,6 +41,10 @@ zw_link()
 
 scenario_run()
 {
+	# The kernel answers a segment outside the window (a probe) at most
+	# once per tcp_invalid_ratelimit ms: the checks need its value.
+	run_set tcp_invalid_ratelimit \
+	    "$(cat /proc/sys/net/ipv4/tcp_invalid_ratelimit 2>/dev/null)"
 	counters_snapshot zw-start
 	zw_link
 	client_open c1
@@ -80,7 +84,7 @@ zw_server_acks()
 zw_shrinks()
 {
 	local rows n
-	scn_need_wire || return 1
+	scn_need_wire || return
 	rows=$(zw_server_acks | awk -F, '
 	    { print; if ($3 + 0 == 0) { zero = 1; exit } }
 	    END { if (!zero) print "no win 0" }')
@@ -98,7 +102,7 @@ zw_shrinks()
 # must be at least 1.5 times the one before (exponential backoff).
 zw_probes()
 {
-	scn_need_wire || return 1
+	scn_need_wire || return
 	scn_q rows -c time_ms,from,flags,len,win wire | awk -F, -v want="$1" '
 	    NR == 1 { next }
 	    $2 == "server" && $5 == "0" { closed = 1 }
@@ -112,6 +116,73 @@ zw_probes()
 		  exit !(n >= want && !bad) }'
 }
 
+# zw_probe_table: each zero-window probe (a client pure ACK after the
+# server's window closed), whether the server's kernel dropped it (its
+# reason) and answered it (a pure ACK with win 0 within 50 ms), and, for
+# one not answered, how long after the previous answer it came: the
+# kernel answers out-of-window segments at most once per
+# tcp_invalid_ratelimit ms.  A last line: "answered A unanswered U bad B"
+# (B: probes not dropped as TCP_OLD_SEQUENCE, or unanswered although the
+# limit had passed).
+zw_probe_table()
+{
+	local limit
+	limit=$(scn_run_value tcp_invalid_ratelimit)
+	{
+		scn_q rows -c time_ms,from,flags,len,win wire | tail -n +2 |
+		    sed 's/^\([^,]*\),/\1,wire,/'
+		scn_q rows -c time_ms,reason kernel event=drop side=server |
+		    tail -n +2 | sed 's/^\([^,]*\),/\1,drop,/'
+	} | sort -t, -k1,1g | awk -F, -v limit="${limit:-500}" '
+	function settle() {
+		if (!pending) return
+		if (dropped != "TCP_OLD_SEQUENCE") bad++
+		if (answered_at) {
+			a++; last = answered_at
+			printf "  probe %d at %.1f ms: drop %s, answered win 0 %.1f ms later\n", n, pt, dropped, answered_at - pt
+		} else {
+			u++
+			since = last ? pt - last : -1
+			if (since < 0 || since >= limit) bad++
+			printf "  probe %d at %.1f ms: drop %s, not answered (%.0f ms after the last answer; the limit is %d ms)\n", n, pt, dropped, since, limit
+		}
+		pending = 0
+	}
+	$2 == "wire" && $3 == "server" && $6 == "0" && !closed { closed = 1; last = $1 }
+	$2 == "wire" && closed && $3 == "client" && $4 == "." && $5 == "0" {
+		settle(); n++; pending = 1; pt = $1; dropped = "none"; answered_at = 0; next }
+	$2 == "drop" && pending && $1 - pt < 5 { dropped = $3 }
+	$2 == "wire" && pending && $3 == "server" {
+		if ($4 == "." && $6 == "0" && $1 - pt < 50 && !answered_at) answered_at = $1 }
+	END { settle(); printf "answered %d unanswered %d bad %d\n", a, u, bad }'
+}
+
+# zw_answers N: at least N probes were answered with win 0, each probe
+# was dropped (TCP_OLD_SEQUENCE: it carries an old sequence number on
+# purpose), and every one not answered fell within the rate limit.
+zw_answers()
+{
+	local t a bad
+	scn_need_wire || return
+	scn_need_kernel || return
+	t=$(zw_probe_table)
+	printf '%s\n' "$t" | sed '$d'
+	read -r _ a _ _ _ bad < <(printf '%s\n' "$t" | tail -n 1)
+	echo "$a probes answered (want >= $1); $bad not as the kernel's rules say"
+	[ "${a:-0}" -ge "$1" ] && [ "${bad:-1}" -eq 0 ]
+}
+
+# zw_skipped: TCPACKSkippedSeq rose by the number of probes not answered.
+zw_skipped()
+{
+	local u
+	scn_need_wire || return
+	scn_need_kernel || return
+	u=$(zw_probe_table | tail -n 1 | awk '{ print $4 }')
+	echo "$u probe(s) not answered (rate limit)"
+	zw_counter TCPACKSkippedSeq -eq "${u:--1}"
+}
+
 # SIDE's ESTABLISHED socket had FIELD (recv_q, send_q) above N.
 zw_kq()
 {
@@ -123,7 +194,7 @@ zw_kq()
 zw_update()
 {
 	local row
-	scn_need_wire || return 1
+	scn_need_wire || return
 	row=$(scn_q rows -c time_ms,flags,len,win wire from=server | sed -n 2p)
 	echo "first server packet after reading on (time_ms,flags,len,win):"
 	echo "  $row"
@@ -143,8 +214,8 @@ scenario_check()
 	window send on
 	check "the server's advertised window shrinks step by step to 0" zw_shrinks -ge 3
 	check "the client sends zero-window probes, at growing intervals" zw_probes 3
-	check "the server answers probes with 'win 0'" \
-	    scn_q count wire from=server flags=. win=0 -ge 2
+	check "the server's kernel drops each probe (drop TCP_OLD_SEQUENCE: a probe reuses an acknowledged sequence number) and answers it with 'win 0', unless within tcp_invalid_ratelimit of its last answer" \
+	    zw_answers 2
 	check "the server's Recv-Q holds what nobody reads (> 30000 bytes)" \
 	    zw_kq server recv_q 30000
 	check "the client's Send-Q holds what it may not send (> 30000 bytes)" \
@@ -164,4 +235,6 @@ scenario_check()
 	    zw_counter TCPFromZeroWindowAdv -ge 1
 	check "... and the client's window probes (TCPWinProbe)" \
 	    zw_counter TCPWinProbe -ge 3
+	check "... and the probes its rate limit left unanswered (TCPACKSkippedSeq)" \
+	    zw_skipped
 }
