@@ -27,18 +27,18 @@ scenario_run()
 
 scenario_check()
 {
-	check "connect() returned success for all 3 clients, before any accept" \
-	    client_count connected -eq 3
+	check "connect() returned success for all 3 clients, each before acceptd accepted it" \
+	    scn_q order -n -eq 3 client event=connected 'then' app event=accept
+	check "the kernel: each client's socket SYN_SENT→ESTABLISHED, each server child SYN_RECV→ESTABLISHED, before acceptd's accept" \
+	    kernel_q order -n -eq 3 kernel event=state side=client from=SYN_SENT to=ESTABLISHED 'then' kernel event=state side=server from=SYN_RECV to=ESTABLISHED 'then' app event=accept
 	window start resume
-	check "while paused, the accept queue reached 3" sample_queue -ge 3
-	check "while paused, 3 server-side children are ESTABLISHED" \
+	check "while paused, the accept queue reached 3 (sampled)" sample_queue -ge 3
+	check "while paused, 3 server-side children are ESTABLISHED (sampled)" \
 	    sample_count server ESTABLISHED -eq 3
 	check "while paused, acceptd accepted nothing" trace_count accept -eq 0
-	if have_wire; then
-		check "while paused, the wire carried 3 complete handshakes (SYN, SYN-ACK, ACK)" \
-		    wire_order -n -eq 3 'client:^S$' 'server:^S\.$' 'client:^\.$'
-		check "... and 3 SYN-ACKs in all" wire_count server '^S\.$' -eq 3
-	fi
+	check "while paused, the wire carried 3 complete handshakes (SYN, SYN-ACK, ACK)" \
+	    wire_order -n -eq 3 'client:^S$' 'server:^S\.$' 'client:^\.$'
+	check "... and 3 SYN-ACKs in all" wire_count server '^S\.$' -eq 3
 	window resume end
 	check "after resume, acceptd accepted the 3 queued connections" \
 	    trace_count accept -eq 3
