@@ -6,6 +6,13 @@
 # one at a time and 500 a second so that every worker is idle when each one
 # arrives; their per-worker wakeups, accepts and empty accepts, and the
 # kernel's wakeups of each worker (voluntary context switches), compared.
+# The decisive measures are the kernel's wakeups, worker by worker: in
+# shared mode every worker is woken for about every connection, in
+# exclusive mode a worker is woken only for the connections it accepts.
+# acceptd's own counters (wakeups and empty accepts per accept) depend on
+# how soon a woken worker runs, so on a busy machine (fewer CPUs than
+# workers, a sanitizer build) the herd hides from them: they are reported
+# beside the checks, not checked.
 # shellcheck shell=bash disable=SC2016,SC2034
 
 # The comparison needs accept exclusive, which kqueue has no wake-up for.
@@ -22,11 +29,19 @@ scenario_config()
 	echo "protocol http"
 }
 
+# herd_workers FILE: a saved status -j, one line per worker:
+# pid id accepted wakeups empty_accepts.
+herd_workers()
+{
+	"$SCENLOG" json "$1" workers pid,id,accepted,wakeups,empty_accepts \
+	    2>/dev/null | tr '\t' ' '
+}
+
 # herd_result FILE LABEL: the per-worker counters of a status -j as a
 # ladder rule (a note's column is too narrow for them).
 herd_result()
 {
-	mark "$2-result" "$2: $(jq -r '[.workers[] | "w\(.id) accepted \(.accepted) wakeups \(.wakeups) empty \(.empty_accepts)"] | join(", ")' "$1" 2>/dev/null)"
+	mark "$2-result" "$2: $(herd_workers "$1" | awk '{ printf "%sw%s accepted %s wakeups %s empty %s", (NR > 1 ? ", " : ""), $2, $3, $4, $5 }')"
 }
 
 # herd_csw FILE: "pid voluntary-context-switches" of each worker in the
@@ -35,7 +50,7 @@ herd_result()
 herd_csw()
 {
 	local pid
-	for pid in $(jq -r '.workers[].pid' "$1" 2>/dev/null); do
+	for pid in $(herd_workers "$1" | awk '{ print $1 }'); do
 		echo "$pid $(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$pid/status" 2>/dev/null)"
 	done
 }
@@ -46,8 +61,7 @@ herd_csw()
 herd_table_make()
 {
 	local mode=$1
-	jq -r '.workers[] | "\(.pid) \(.id) \(.accepted) \(.wakeups) \(.empty_accepts)"' \
-	    "$OUT/herd-$mode.json" 2>/dev/null |
+	herd_workers "$OUT/herd-$mode.json" |
 	    awk 'FILENAME == ARGV[1] { b[$1] = $2; next }
 		FILENAME == ARGV[2] { a[$1] = $2; next }
 		{ print $2, $3, $4, $5, a[$1] - b[$1] }' \
@@ -104,6 +118,16 @@ scenario_run()
 	herd_measure shared
 	mark exclusive "exclusive: a third acceptd (not recorded), the same load"
 	herd_measure exclusive
+	mark figures "acceptd's own counters (reported, not checked): $(herd_figures shared); $(herd_figures exclusive)"
+}
+
+# herd_figures MODE: the user-space ratios, which scheduling sways.
+herd_figures()
+{
+	awk -v m="$1" '{ A += $2; W += $3; E += $4; if ($2 > B) B = $2 }
+	    END { if (A == 0) { print m ": no accepts"; exit }
+		printf "%s: wakeups per accept %.2f, empty accepts per accept %.2f, busiest worker %d%% of the accepts", m, W / A, E / A, B * 100 / A }' \
+	    "$OUT/herd-$1.tsv" 2>/dev/null
 }
 
 herd_show()
@@ -113,14 +137,19 @@ herd_show()
 }
 
 # herd_sum MODE AWK-EXPR: the expression over the totals A (accepted),
-# W (wakeups), E (empty accepts), K (kernel wakeups), or over the rows.
+# W (wakeups), E (empty accepts), K (kernel wakeups), or over the rows:
+# minacck (kernel wakeups of the worker that accepted least), mink (the
+# fewest kernel wakeups of any worker), over (workers woken by the kernel
+# more than 4 times per connection they accepted, plus 20: the ones
+# woken for others' connections).
 herd_sum()
 {
 	awk "{ A += \$2; W += \$3; E += \$4; K += \$5
 		if (NR == 1 || \$2 < minacc) { minacc = \$2; minacck = \$5 }
 		if (\$2 > maxacc) maxacc = \$2
-		if (NR == 1 || \$5 < mink) mink = \$5 }
-	    END { if (NR == 0 || A == 0) { print -1; exit }; print ($2) }" "$OUT/herd-$1.tsv" 2>/dev/null
+		if (NR == 1 || \$5 < mink) mink = \$5
+		if (\$5 > 4 * \$2 + 20) over++ }
+	    END { if (NR == 0 || A == 0) { print -1; exit }; over += 0; print ($2) }" "$OUT/herd-$1.tsv" 2>/dev/null
 }
 
 # herd_expect MODE AWK-EXPR OP N WHAT: herd_sum against a bound, with the
@@ -133,23 +162,28 @@ herd_expect()
 	expect "${v:--1}" "$3" "$4" "$5"
 }
 
+# herd_more: shared mode's kernel wakeups per connection exceed exclusive
+# mode's by at least N tenths (the same load, the same machine, minutes
+# apart: a relative measure).
+herd_more()
+{
+	local s e
+	s=$(herd_sum shared 'int(K * 10 / A)')
+	e=$(herd_sum exclusive 'int(K * 10 / A)')
+	echo "10 x kernel wakeups per connection: shared $s, exclusive $e"
+	if [ "$s" -lt 0 ] || [ "$e" -lt 0 ]; then
+		echo "a mode has no figures"
+		return 1
+	fi
+	expect "$((s - e))" -ge "$1" "10 x (shared - exclusive)"
+}
+
 herd_load_ok()
 {
 	local n
-	n=$(jq '.connects.ok' "$OUT/herd-$1.load.json" 2>/dev/null)
-	jq -c '{connects, requests: {ok: .requests.ok, errors: .requests.errors}}' \
-	    "$OUT/herd-$1.load.json" 2>/dev/null
+	n=$("$SCENLOG" json "$OUT/herd-$1.load.json" connects.ok 2>/dev/null)
+	echo "connects ok $n, requests ok $("$SCENLOG" json "$OUT/herd-$1.load.json" requests.ok 2>/dev/null), errors $("$SCENLOG" json "$OUT/herd-$1.load.json" requests.errors 2>/dev/null)"
 	expect "${n:--1}" -eq "$HERD_CONNS" "connections completed ($1)"
-}
-
-herd_small_ratio()
-{
-	local a w
-	a=$(jq '[.workers[].accepted] | add' "$OUT/herd-small.json" 2>/dev/null)
-	w=$(jq '[.workers[].wakeups] | add' "$OUT/herd-small.json" 2>/dev/null)
-	jq -r '.workers[] | "w\(.id) accepted \(.accepted) wakeups \(.wakeups) empty \(.empty_accepts)"' \
-	    "$OUT/herd-small.json" 2>/dev/null
-	expect "${w:--1}" -ge "${a:-1}" "wakeups (accepts: ${a:-?})"
 }
 
 scenario_check()
@@ -159,30 +193,18 @@ scenario_check()
 	window small shared
 	check "recorded daemon: 8 connections, each accepted exactly once" \
 	    trace_count accept -eq 8
-	check "recorded daemon: at least one wakeup per accept (shared listener)" \
-	    herd_small_ratio
+	check "recorded daemon: the kernel made each server socket ESTABLISHED before a worker accepted it" \
+	    kernel_q order -n -eq 8 kernel event=state side=server to=ESTABLISHED 'then' app event=accept
 
 	check "shared: acceptload completed all $n connections" \
 	    herd_load_ok shared
-	check "shared: the kernel woke every worker for about every connection, even the one that accepted least (>= 0.8 x $n): the herd" \
-	    herd_expect shared 'minacck' -ge $((n * 8 / 10)) \
-	    "kernel wakeups of the worker that accepted least"
-	check "shared: kernel wakeups per connection, all workers, >= 4 (3 in vain + the winner's)" \
-	    herd_expect shared 'int(K * 10 / A)' -ge 40 "10 x kernel wakeups / accepts"
-	check "shared: in user space, wakeups per accept clearly above 1 (>= 1.10)" \
-	    herd_expect shared 'int(W * 100 / A)' -ge 110 "100 x wakeups / accepts"
-	check "shared: many wakeups found the queue empty (empty accepts >= 5% of accepts)" \
-	    herd_expect shared 'int(E * 100 / A)' -ge 5 "100 x empty accepts / accepts"
-
+	check "shared: the kernel woke every worker for about every connection, even the one that accepted least (each >= 0.8 x $n): the herd" \
+	    herd_expect shared 'mink' -ge $((n * 8 / 10)) \
+	    "kernel wakeups of the worker woken least"
 	check "exclusive: acceptload completed all $n connections" \
 	    herd_load_ok exclusive
-	check "exclusive: kernel wakeups per connection, all workers, <= 3 (one worker woken, plus its own EOF wakeup)" \
-	    herd_expect exclusive 'int(K * 10 / A)' -le 30 "10 x kernel wakeups / accepts"
-	check "exclusive: the worker that accepted least was hardly woken (<= 0.1 x $n)" \
-	    herd_expect exclusive 'minacck' -le $((n / 10)) \
-	    "kernel wakeups of the worker that accepted least"
-	check "exclusive: wakeups per accept in user space <= 1.05" \
-	    herd_expect exclusive 'int(W * 100 / A)' -le 105 "100 x wakeups / accepts"
-	check "exclusive: uneven spread, the busiest worker took >= 50% (fair share 25%)" \
-	    herd_expect exclusive 'int(maxacc * 100 / A)' -ge 50 "busiest worker's share in %"
+	check "exclusive: the kernel woke each worker only for connections it accepted (none above 4 wakeups per accept + 20; about 2 to 3 is its own: the accept, the request, the EOF)" \
+	    herd_expect exclusive 'over' -eq 0 "workers woken for others' connections"
+	check "shared costs at least 2 more kernel wakeups per connection than exclusive (3 idle workers woken in vain)" \
+	    herd_more 20
 }
