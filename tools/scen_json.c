@@ -4,7 +4,8 @@
  * is flattened into leaves named by path: keys joined with ".", array
  * elements by their index ("workers.1.queue", "connects.ok").
  *
- *   json FILE                  every leaf, "PATH<TAB>VALUE"
+ *   json FILE                  every leaf, "PATH<TAB>VALUE" (FILE - is
+ *                              the standard input)
  *   json FILE PATH             one leaf's value
  *   json FILE PATH COL,COL...  PATH an array of objects: one line per
  *                              element, those members tab-separated
@@ -191,7 +192,9 @@ slurp(const char *path)
 	size_t	 len = 0, n;
 	char	 chunk[8192];
 
-	if ((f = fopen(path, "r")) == NULL) {
+	if (strcmp(path, "-") == 0)
+		f = stdin;
+	else if ((f = fopen(path, "r")) == NULL) {
 		warn("%s", path);
 		return NULL;
 	}
@@ -201,7 +204,8 @@ slurp(const char *path)
 		memcpy(buf + len, chunk, n);
 		len += n;
 	}
-	fclose(f);
+	if (f != stdin)
+		fclose(f);
 	if (buf == NULL && (buf = strdup("")) == NULL)
 		err(1, "strdup");
 	buf[len] = '\0';
