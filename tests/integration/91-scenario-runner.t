@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # tools/scenario itself: a copied run re-checked from its files alone;
-# an output folder holding someone else's files refused, never emptied;
+# without its kernel events it fails as root and skips those checks when
+# not root; an output folder holding someone else's files refused, never
+# emptied;
 # SIGINT stops `run all` within 3 s, leaving no process, namespace or
 # temporary folder.
 # shellcheck disable=SC2016
@@ -9,9 +11,8 @@
 SCN_BUILD=$(cd "$TEST_BUILD" && pwd)
 export SCN_BUILD
 [ -x "$SCN_BUILD/tools/scenlog" ] || skip_all "$SCN_BUILD/tools/scenlog not built"
-command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
 
-plan 15
+plan 21
 
 # A DIR with a file of the user's: refused (2), the file kept.
 mkdir "$T_DIR/mine"
@@ -41,6 +42,26 @@ is "$?" 0 "a folder an earlier run wrote is emptied and used again"
 like "$(cat "$T_DIR/copy/report.md")" \
     "No sysctl or queueing discipline was changed" \
     "report.md says what the scenario set in its namespace (here nothing)"
+# Its kernel events gone: as root that fails the run, saying what is
+# missing; not root the checks that need them are skipped, with the reason.
+cp -a "$T_DIR/copy" "$T_DIR/nokernel"
+awk -F'\t' '$2 != "kernel"' "$T_DIR/copy/events.tsv" >"$T_DIR/nokernel/events.tsv"
+printf 'kernel_events\tno: tracefs is not mounted\nnamespace\tprivate\n' \
+    >>"$T_DIR/nokernel/run.tsv"
+run_bounded 30 tools/scenario report "$T_DIR/nokernel" >"$T_DIR/nokernel.out" 2>&1
+is "$?" 1 "as root, a run without the kernel's events fails"
+like "$(grep -A 1 '^FAIL' "$T_DIR/nokernel/checks.txt" | head -n 2 | tr '\n' ' ')" \
+    "^FAIL  as root, the kernel's events were recorded.*tracefs is not mounted" \
+    "... and its first FAIL says what is missing and why"
+like "$(cat "$T_DIR/nokernel.out")" "artifacts kept in $T_DIR/nokernel" \
+    "... and where its artifacts are"
+printf 'namespace\thost\n' >>"$T_DIR/nokernel/run.tsv"
+run_bounded 30 tools/scenario report "$T_DIR/nokernel" >"$T_DIR/nokernel.out" 2>&1
+is "$?" 0 "not root: the same run passes ..."
+like "$(grep -A 1 '^SKIP' "$T_DIR/nokernel/checks.txt")" \
+    "skipped \(not root\): no kernel events: tracefs is not mounted" \
+    "... its kernel checks skipped, with the reason"
+unlike "$(cat "$T_DIR/nokernel/checks.txt")" "^FAIL" "... and none failed"
 echo "my notes" >"$T_DIR/copy/notes.txt"
 run_bounded 60 tools/scenario run max-connections -o "$T_DIR/copy" \
     >"$T_DIR/again2.out" 2>&1

@@ -693,7 +693,7 @@ scn_missing()
 		echo "no $1, and this run was root: $2"
 		return 1
 	fi
-	echo "skipped: no $1 ($2); it needs root"
+	echo "skipped (not root): no $1: $2"
 	return 3
 }
 
@@ -763,14 +763,14 @@ wire_q()
 
 wire_count()
 {
-	scn_need_wire || return 1
+	scn_need_wire || return
 	# shellcheck disable=SC2046
 	scn_q count wire $(scn_from "$1") "flags~$2" "$3" "$4"
 }
 
 wire_seen()
 {
-	scn_need_wire || return 1
+	scn_need_wire || return
 	# shellcheck disable=SC2046
 	scn_q first wire $(scn_from "$1") "flags~$2"
 }
@@ -793,7 +793,7 @@ scn_order_opts()
 wire_order()
 {
 	local n spec args=()
-	scn_need_wire || return 1
+	scn_need_wire || return
 	n=$(scn_order_opts "$@")
 	args=("${@:1:n}")
 	shift "$n"
