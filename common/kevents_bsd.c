@@ -24,12 +24,18 @@ kevents_fds(const struct kevents *ke, int *n)
 	return NULL;
 }
 
-int
-kevents_read(struct kevents *ke, int fd,
-    void (*fn)(const struct kevent *, void *), void *arg)
+const char *
+kevents_missing(const struct kevents *ke)
 {
 	(void)ke;
-	(void)fd;
+	return "";
+}
+
+int
+kevents_read(struct kevents *ke, void (*fn)(const struct kevent *, void *),
+    void *arg)
+{
+	(void)ke;
 	(void)fn;
 	(void)arg;
 	return 0;

@@ -32,7 +32,7 @@
 
 #define TRACEFS		"/sys/kernel/tracing"
 #define KE_PREFIX	"acceptd."
-#define KE_BUFFER_KB	"1024"		/* per CPU */
+#define KE_BUFFER_KB	"4096"		/* per CPU */
 #define KE_CPUS_MAX	1024
 #define KE_SYMS_MAX	256
 #define KE_TABLE	4096		/* sockets known by address */
@@ -45,6 +45,8 @@
 #define RB_TIME_EXTEND	30
 #define RB_TIME_STAMP	31
 #define RB_MISSED	(3UL << 30)	/* RB_MISSED_EVENTS | _STORED */
+#define RB_MISSED_STORED (1UL << 30)	/* the count follows the data */
+#define KE_PAGES_MAX	1024		/* per CPU and pass */
 #define RB_TS_BITS	59		/* an absolute stamp's width */
 
 enum ke_field {
@@ -104,8 +106,17 @@ struct ke_sock {
 	union sockaddr_any	local, peer;
 };
 
+/* A record read, before it is matched and put in order. */
+struct ke_raw {
+	struct kevent		 e;
+	uint64_t		 sk;		/* the socket it is about */
+	uint64_t		 seq;		/* read order: ties keep it */
+	int			 tp;		/* enum ke_tp; -1: lost */
+};
+
 struct kevents {
 	char			 dir[128];	/* the instance */
+	char			 missing[256];	/* events this kernel lacks */
 	unsigned short		 port[KVIEW_PORTS_MAX];
 	int			 nport;
 	struct ke_point		 tp[TP_N];
@@ -113,6 +124,8 @@ struct kevents {
 	int			 nfd;
 	size_t			 pagesize;
 	unsigned char		*page;
+	struct ke_raw		*raw;		/* one pass over every CPU */
+	size_t			 nraw, raw_cap;
 	struct ke_sock		 sock[KE_TABLE];
 };
 
@@ -122,10 +135,12 @@ static void	ke_symbols(struct ke_point *, const char *);
 static void	ke_filters(struct kevents *);
 static int	ke_open_cpus(struct kevents *, char *, size_t);
 static void	ke_sweep(void);
-static void	ke_page(struct kevents *, const unsigned char *, size_t,
-		    void (*)(const struct kevent *, void *), void *);
+static void	ke_page(struct kevents *, const unsigned char *, size_t);
 static void	ke_record(struct kevents *, const unsigned char *, size_t,
-		    uint64_t, void (*)(const struct kevent *, void *), void *);
+		    uint64_t);
+static struct ke_raw *ke_raw_new(struct kevents *);
+static void	ke_apply(struct kevents *, struct ke_raw *,
+		    void (*)(const struct kevent *, void *), void *);
 
 struct kevents *
 kevents_open(const unsigned short *ports, int nports, char *why, size_t len)
@@ -156,8 +171,9 @@ kevents_open(const unsigned short *ports, int nports, char *why, size_t len)
 	}
 	memcpy(ke->port, ports, nports * sizeof(*ports));
 	ke->nport = nports;
+	/* The pid for the sweep; more, as another pid namespace has ours. */
 	snprintf(ke->dir, sizeof(ke->dir), TRACEFS "/instances/" KE_PREFIX
-	    "%ld.%u", (long)getpid(), seq++);
+	    "%ld.%u.%08x", (long)getpid(), seq++, arc4random());
 	if (mkdir(ke->dir, 0700) == -1) {
 		snprintf(why, len, "%s: %s", ke->dir, strerror(errno));
 		free(ke);
@@ -170,11 +186,20 @@ kevents_open(const unsigned short *ports, int nports, char *why, size_t len)
 		goto fail;
 	}
 	(void)ke_write(ke, "buffer_percent", "0");	/* older: always 0 */
+	/* Without state changes there is no account; the rest may lack. */
 	for (i = 0; i < TP_N; i++)
-		if (ke_format(ke, i, why, len) == -1)
-			goto fail;
+		if (ke_format(ke, i, why, len) == -1) {
+			if (i == TP_STATE)
+				goto fail;
+			ke->tp[i].id = -1;
+			snprintf(ke->missing + strlen(ke->missing),
+			    sizeof(ke->missing) - strlen(ke->missing), "%s%s",
+			    ke->missing[0] != '\0' ? "; " : "", why);
+		}
 	ke_filters(ke);
 	for (i = 0; i < TP_N; i++) {
+		if (ke->tp[i].id == -1)
+			continue;
 		snprintf(path, sizeof(path), "events/%s/enable", tps[i].path);
 		if (ke_write(ke, path, "1") == -1) {
 			snprintf(why, len, "enable %s: %s", tps[i].path,
@@ -197,6 +222,12 @@ kevents_fds(const struct kevents *ke, int *n)
 	return ke->fd;
 }
 
+const char *
+kevents_missing(const struct kevents *ke)
+{
+	return ke->missing;
+}
+
 void
 kevents_close(struct kevents *ke)
 {
@@ -213,26 +244,49 @@ kevents_close(struct kevents *ke)
 	/* Busy only while a file in it is open: none is now. */
 	(void)rmdir(ke->dir);
 	free(ke->page);
+	free(ke->raw);
 	free(ke);
 }
 
+static int
+ke_raw_cmp(const void *a, const void *b)
+{
+	const struct ke_raw	*x = a, *y = b;
+
+	if (x->e.mono_ns != y->e.mono_ns)
+		return x->e.mono_ns < y->e.mono_ns ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * One pass: every CPU's buffer read out, then the records matched and
+ * handed over in time order, so the table of sockets sees a socket's
+ * events in the order they happened whichever CPU saw them.
+ */
 int
-kevents_read(struct kevents *ke, int fd,
-    void (*fn)(const struct kevent *, void *), void *arg)
+kevents_read(struct kevents *ke, void (*fn)(const struct kevent *, void *),
+    void *arg)
 {
 	ssize_t	n;
-	int	pages;
+	size_t	i;
+	int	cpu, pages, rc = 0;
 
-	/* Bounded: a flood is read over several turns of the loop. */
-	for (pages = 0; pages < 64; pages++) {
-		n = read(fd, ke->page, ke->pagesize);
-		if (n == -1)
-			return errno == EAGAIN || errno == EINTR ? 0 : -1;
-		if (n == 0)
-			return 0;
-		ke_page(ke, ke->page, (size_t)n, fn, arg);
-	}
-	return 0;
+	ke->nraw = 0;
+	for (cpu = 0; cpu < ke->nfd; cpu++)
+		for (pages = 0; pages < KE_PAGES_MAX; pages++) {
+			n = read(ke->fd[cpu], ke->page, ke->pagesize);
+			if (n == -1 && errno != EAGAIN && errno != EINTR)
+				rc = -1;
+			if (n <= 0)
+				break;
+			ke_page(ke, ke->page, (size_t)n);
+		}
+	if (ke->nraw > 1)
+		qsort(ke->raw, ke->nraw, sizeof(*ke->raw), ke_raw_cmp);
+	for (i = 0; i < ke->nraw; i++)
+		ke_apply(ke, &ke->raw[i], fn, arg);
+	ke->nraw = 0;
+	return rc;
 }
 
 static int
@@ -379,9 +433,12 @@ ke_filters(struct kevents *ke)
 		if (strcmp(ke->tp[TP_DROP].sym[i].name, "NOT_SPECIFIED") == 0)
 			unspecified = ke->tp[TP_DROP].sym[i].value;
 	snprintf(filter, sizeof(filter), "(protocol == 2048 || protocol == "
-	    "34525) && reason != %ld", unspecified);
+	    "34525) && reason != %ld && rx_sk != 0", unspecified);
 	snprintf(path, sizeof(path), "events/%s/filter", tps[TP_DROP].path);
-	(void)ke_write(ke, path, filter);
+	if (ke_write(ke, path, filter) == -1) {	/* no pointer compare */
+		*strstr(filter, " && rx_sk") = '\0';
+		(void)ke_write(ke, path, filter);
+	}
 }
 
 static int
@@ -472,10 +529,9 @@ get64(const unsigned char *p)
 }
 
 static void
-ke_page(struct kevents *ke, const unsigned char *page, size_t n,
-    void (*fn)(const struct kevent *, void *), void *arg)
+ke_page(struct kevents *ke, const unsigned char *page, size_t n)
 {
-	struct kevent	 lost;
+	struct ke_raw	*lost;
 	const size_t	 hdr = sizeof(uint64_t) + sizeof(long);
 	unsigned long	 commit;
 	uint64_t	 ts;
@@ -486,15 +542,17 @@ ke_page(struct kevents *ke, const unsigned char *page, size_t n,
 		return;
 	ts = get64(page);
 	memcpy(&commit, page + sizeof(uint64_t), sizeof(commit));
-	if (commit & RB_MISSED) {
-		memset(&lost, 0, sizeof(lost));
-		lost.mono_ns = ts;
-		lost.kind = KE_LOST;
-		fn(&lost, arg);
-	}
 	end = hdr + (commit & ~RB_MISSED);
 	if (end > n)
 		end = n;
+	if ((commit & RB_MISSED) && (lost = ke_raw_new(ke)) != NULL) {
+		lost->e.mono_ns = ts;
+		lost->e.kind = KE_LOST;
+		lost->tp = -1;
+		/* ring_buffer_read_page() stores the count if it fits. */
+		if ((commit & RB_MISSED_STORED) && end + sizeof(long) <= n)
+			memcpy(&lost->e.count, page + end, sizeof(long));
+	}
 	for (off = hdr; off + 4 <= end; ) {
 		h = get32(page + off);
 		type = h & 0x1f;
@@ -520,14 +578,14 @@ ke_page(struct kevents *ke, const unsigned char *page, size_t n,
 			ts += delta;
 			if (len < 4 || off + 4 + len > end)
 				break;
-			ke_record(ke, page + off + 8, len - 4, ts, fn, arg);
+			ke_record(ke, page + off + 8, len - 4, ts);
 			off += 4 + len;
 		} else {
 			len = type * 4;
 			ts += delta;
 			if (off + 4 + len > end)
 				break;
-			ke_record(ke, page + off + 4, len, ts, fn, arg);
+			ke_record(ke, page + off + 4, len, ts);
 			off += 4 + len;
 		}
 	}
@@ -610,24 +668,27 @@ ke_ours(const struct kevents *ke, const union sockaddr_any *a,
 }
 
 /*
- * The socket at address sk, or with add a place for it: a free one, or one
- * whose socket is gone (found first, it hides an older entry further on).
+ * The live entry for the socket at address sk; with add, else a place for
+ * it: a free slot, or one whose socket is gone, or (all taken) the first.
  */
 static struct ke_sock *
 ke_find(struct kevents *ke, uint64_t sk, int add, uint64_t now)
 {
-	struct ke_sock	*s;
-	unsigned int	 h = (unsigned int)((sk >> 6) * 2654435761u), i;
+	struct ke_sock	*s, *spare = NULL;
+	unsigned int	 h, i;
 
+	h = (unsigned int)((sk * 0x9e3779b97f4a7c15ULL) >> 52);	/* 12 bits */
 	for (i = 0; i < KE_PROBE; i++) {
 		s = &ke->sock[(h + i) % KE_TABLE];
 		if (s->sk == sk && (s->expire_ns == 0 || s->expire_ns > now))
 			return s;
-		if (add && (s->sk == 0 || (s->expire_ns != 0 &&
+		if (spare == NULL && (s->sk == 0 || (s->expire_ns != 0 &&
 		    s->expire_ns <= now)))
-			return s;
+			spare = s;
 	}
-	return add ? &ke->sock[h % KE_TABLE] : NULL;	/* evict */
+	if (!add)
+		return NULL;
+	return spare != NULL ? spare : &ke->sock[h % KE_TABLE];
 }
 
 static void
@@ -655,16 +716,33 @@ ke_forget(struct kevents *ke, uint64_t sk, uint64_t now)
 		s->expire_ns = 1;
 }
 
+static struct ke_raw *
+ke_raw_new(struct kevents *ke)
+{
+	struct ke_raw	*r;
+	size_t		 cap;
+
+	if (ke->nraw == ke->raw_cap) {
+		cap = ke->raw_cap ? ke->raw_cap * 2 : 1024;
+		if ((r = reallocarray(ke->raw, cap, sizeof(*r))) == NULL)
+			return NULL;
+		ke->raw = r;
+		ke->raw_cap = cap;
+	}
+	r = &ke->raw[ke->nraw];
+	memset(r, 0, sizeof(*r));
+	r->seq = ke->nraw++;
+	return r;
+}
+
+/* A record's fields, before anything is matched. */
 static void
-ke_record(struct kevents *ke, const unsigned char *d, size_t n, uint64_t ts,
-    void (*fn)(const struct kevent *, void *), void *arg)
+ke_record(struct kevents *ke, const unsigned char *d, size_t n, uint64_t ts)
 {
 	union sockaddr_any	 local, peer;
 	const struct ke_point	*tp;
-	struct ke_sock		*s;
-	struct kevent		 e;
+	struct ke_raw		*r;
 	uint16_t		 type;
-	uint64_t		 sk;
 	int			 i;
 
 	if (n < sizeof(type))
@@ -675,26 +753,28 @@ ke_record(struct kevents *ke, const unsigned char *d, size_t n, uint64_t ts,
 	if (i == TP_N)
 		return;
 	tp = &ke->tp[i];
-	memset(&e, 0, sizeof(e));
-	e.mono_ns = ts;
-	e.kind = tps[i].kind;
 	memset(&local, 0, sizeof(local));
 	memset(&peer, 0, sizeof(peer));
+	if (i == TP_STATE && ke_num(tp, d, n, F_PROTOCOL) != IPPROTO_TCP)
+		return;
+	if ((r = ke_raw_new(ke)) == NULL)
+		return;
+	r->tp = i;
+	r->e.mono_ns = ts;
+	r->e.kind = tps[i].kind;
 	switch (i) {
 	case TP_STATE:
-		if (ke_num(tp, d, n, F_PROTOCOL) != IPPROTO_TCP)
-			return;
 		ke_addr(tp, d, n, F_SADDR, F_SADDR6, F_SPORT, &local);
 		ke_addr(tp, d, n, F_DADDR, F_DADDR6, F_DPORT, &peer);
-		e.from = (int)ke_num(tp, d, n, F_OLDSTATE);
-		e.to = (int)ke_num(tp, d, n, F_NEWSTATE);
+		r->e.from = (int)ke_num(tp, d, n, F_OLDSTATE);
+		r->e.to = (int)ke_num(tp, d, n, F_NEWSTATE);
 		break;
 	case TP_SEND_RESET:
 		/* saddr is the sender's end, socket or not (tcp.h). */
 		ke_sockaddr(tp, d, n, F_SADDR, &local);
 		ke_sockaddr(tp, d, n, F_DADDR, &peer);
-		e.to = (int)ke_num(tp, d, n, F_STATE);
-		e.reason = ke_symbol(tp, (long)ke_num(tp, d, n, F_REASON));
+		r->e.to = (int)ke_num(tp, d, n, F_STATE);
+		r->e.reason = ke_symbol(tp, (long)ke_num(tp, d, n, F_REASON));
 		break;
 	case TP_RECV_RESET:
 	case TP_SYNACK:
@@ -702,27 +782,50 @@ ke_record(struct kevents *ke, const unsigned char *d, size_t n, uint64_t ts,
 		ke_addr(tp, d, n, F_DADDR, F_DADDR6, F_DPORT, &peer);
 		break;
 	case TP_DROP:
-		sk = ke_num(tp, d, n, F_RXSK);
-		if (sk == 0 || (s = ke_find(ke, sk, 0, ts)) == NULL)
-			return;		/* not a socket of ours */
-		local = s->local;
-		peer = s->peer;
-		e.reason = ke_symbol(tp, (long)ke_num(tp, d, n, F_REASON));
+		r->e.reason = ke_symbol(tp, (long)ke_num(tp, d, n, F_REASON));
 		break;
 	}
-	if (i != TP_DROP && !ke_ours(ke, &local, &peer))
+	memcpy(&r->e.local, &local, sizeof(local));
+	memcpy(&r->e.peer, &peer, sizeof(peer));
+	if (i == TP_DROP)
+		r->sk = ke_num(tp, d, n, F_RXSK);
+	else if (tp->size[F_SKADDR] == 8)
+		r->sk = ke_num(tp, d, n, F_SKADDR);
+}
+
+/* In time order: match to our ports or sockets, learn sockets, hand over. */
+static void
+ke_apply(struct kevents *ke, struct ke_raw *r,
+    void (*fn)(const struct kevent *, void *), void *arg)
+{
+	union sockaddr_any	 local, peer;
+	struct ke_sock		*s;
+	uint64_t		 ts = r->e.mono_ns;
+
+	if (r->tp == -1) {
+		fn(&r->e, arg);
 		return;
-	memcpy(&e.local, &local, sizeof(local));
-	memcpy(&e.peer, &peer, sizeof(peer));
-	sk = tp->size[F_SKADDR] == 8 ? ke_num(tp, d, n, F_SKADDR) : 0;
-	if (i == TP_STATE && e.to == KV_CLOSE)
-		ke_forget(ke, sk, ts);
-	else if (i == TP_SYNACK) {	/* the listener: its peer is many */
-		memset(&e.peer, 0, sizeof(e.peer));
-		ke_remember(ke, sk, &e, 0);
-		memcpy(&e.peer, &peer, sizeof(peer));
-	} else if (i != TP_DROP)
-		ke_remember(ke, sk, &e, e.to == KV_TIME_WAIT ? ts + KE_TW_NS :
-		    0);
-	fn(&e, arg);
+	}
+	if (r->tp == TP_DROP) {
+		if (r->sk == 0 || (s = ke_find(ke, r->sk, 0, ts)) == NULL)
+			return;		/* not a socket of ours */
+		memcpy(&r->e.local, &s->local, sizeof(s->local));
+		memcpy(&r->e.peer, &s->peer, sizeof(s->peer));
+		fn(&r->e, arg);
+		return;
+	}
+	memcpy(&local, &r->e.local, sizeof(local));
+	memcpy(&peer, &r->e.peer, sizeof(peer));
+	if (!ke_ours(ke, &local, &peer))
+		return;
+	if (r->tp == TP_STATE && r->e.to == KV_CLOSE)
+		ke_forget(ke, r->sk, ts);
+	else if (r->tp == TP_SYNACK) {	/* the listener: its peer is many */
+		memset(&r->e.peer, 0, sizeof(r->e.peer));
+		ke_remember(ke, r->sk, &r->e, 0);
+		memcpy(&r->e.peer, &peer, sizeof(peer));
+	} else
+		ke_remember(ke, r->sk, &r->e, r->e.to == KV_TIME_WAIT ?
+		    ts + KE_TW_NS : 0);
+	fn(&r->e, arg);
 }

@@ -129,6 +129,7 @@ struct kevent {
 	int			 kind;		/* enum kevent_kind */
 	int			 from, to;	/* enum kview_state; 0: none */
 	const char		*reason;	/* the kernel's name, or NULL */
+	unsigned long		 count;		/* KE_LOST: how many; 0: unknown */
 	struct sockaddr_storage	 local, peer;	/* AF_UNSPEC: not known */
 };
 
@@ -143,11 +144,13 @@ struct kevents	*kevents_open(const unsigned short *ports, int nports,
 		    char *why, size_t);
 /* The descriptors to wait on for reading (count into *n). */
 const int	*kevents_fds(const struct kevents *, int *n);
+/* The events this kernel lacks, and why ("" when none): the rest work. */
+const char	*kevents_missing(const struct kevents *);
 /*
- * Everything readable on fd, each event to fn in the kernel's order for
- * that fd (across fds, order by mono_ns).  0, or -1 with errno.
+ * Everything recorded so far, on every CPU, each event to fn in time
+ * order.  0, or -1 with errno (what could be read was handed over).
  */
-int		 kevents_read(struct kevents *, int fd,
+int		 kevents_read(struct kevents *,
 		    void (*fn)(const struct kevent *, void *), void *);
 /* Stop and remove every trace of it. */
 void		 kevents_close(struct kevents *);

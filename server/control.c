@@ -27,6 +27,7 @@
 #define CTL_REFUSED_MAX	256		/* refused clients not yet closed */
 #define CTL_REFUSED_MS	1000		/* how long one may take to read why */
 #define CTL_OUT_MAX	(1024 * 1024)	/* a reader this far behind is cut */
+#define CTL_TRACE_BEHIND (4 * CTL_OUT_MAX) /* a tracer this far loses lines */
 #define CTL_STREAM_LOW	(64 * 1024)	/* a long answer is made this far ahead */
 #define CTL_ACK_MS	3000		/* workers answer within this */
 #define CTL_ARGS_MAX	8
@@ -48,6 +49,8 @@ static void	ctl_close(struct ctl_client *);
 static void	ctl_process(struct ctl_client *);
 static void	ctl_run(struct ctl_client *, int, char **);
 static void	ctl_stream_fill(struct ctl_client *, int);
+static void	ctl_trace_one(struct ctl_client *, const char *, char **,
+		    size_t *);
 
 /*
  * Create the socket before daemonizing, so a conflict is said on the
@@ -180,7 +183,8 @@ ctl_write(struct ctl_client *c, const char *data, size_t len)
 
 	if (c->dead)
 		return;
-	if (c->out_len - c->out_off + len > CTL_OUT_MAX) {
+	if (c->out_len - c->out_off + len > (c->trace ? 2 * CTL_TRACE_BEHIND :
+	    CTL_OUT_MAX)) {
 		log_warnx("control client not reading; disconnecting it");
 		c->dead = 1;
 		return;
@@ -562,28 +566,54 @@ ctl_req_wait(struct ctl_client *c, struct proc_req *req)
 	proc_req_start(req, CTL_ACK_MS);
 }
 
-/* A trace line (control_trace.c) to one client, or with NULL to each. */
+/*
+ * A trace line (control_trace.c) to one client, or with NULL to each.  A
+ * reader more than CTL_TRACE_BEHIND behind loses lines instead of being
+ * cut off, and is told how many once it has caught up.
+ */
 void
 ctl_trace_send(struct ctl_client *only, const char *line)
 {
 	struct ctl_client	*c, *next;
-	char			*buf = NULL;
+	char			*buf = NULL, lost[128];
 	size_t			 len;
-	FILE			*f;
 
 	for (c = TAILQ_FIRST(&clients); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (!c->trace || (only != NULL && c != only))
 			continue;
-		if (!c->json)
-			ctl_printf(c, "%s\n", line);
-		else if ((f = ctl_body(&buf, &len)) != NULL) {
-			if (ctl_trace_json(f, line) == -1)
-				len = 0;
-			ctl_send_body(c, f, &buf, &len);
+		if (c->out_len - c->out_off > CTL_TRACE_BEHIND) {
+			c->trace_lost++;
+			continue;
 		}
+		if (c->trace_lost > 0 &&
+		    c->out_len - c->out_off < CTL_TRACE_BEHIND / 2) {
+			/* Stamped as the line after the gap: in order. */
+			snprintf(lost, sizeof(lost), "%.*s - - - lost %llu trace "
+			    "lines: this reader fell behind",
+			    (int)strcspn(line, " "), line,
+			    (unsigned long long)c->trace_lost);
+			c->trace_lost = 0;
+			ctl_trace_one(c, lost, &buf, &len);
+		}
+		ctl_trace_one(c, line, &buf, &len);
 		ctl_flush(c);
 		if (c->dead && only == NULL)	/* else its own caller's */
 			ctl_close(c);
+	}
+}
+
+static void
+ctl_trace_one(struct ctl_client *c, const char *line, char **buf,
+    size_t *len)
+{
+	FILE	*f;
+
+	if (!c->json)
+		ctl_printf(c, "%s\n", line);
+	else if ((f = ctl_body(buf, len)) != NULL) {
+		if (ctl_trace_json(f, line) == -1)
+			*len = 0;
+		ctl_send_body(c, f, buf, len);
 	}
 }

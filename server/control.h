@@ -21,6 +21,7 @@ struct ctl_client {
 	int			 fd;
 	int			 json;		/* current command wants JSON */
 	int			 trace;		/* streaming trace lines */
+	unsigned long long	 trace_lost;	/* lines it was too slow for */
 	int			 discarding;	/* rest of an overlong line */
 	int			 closing;	/* close once output is sent */
 	int			 dead;		/* close after this event */

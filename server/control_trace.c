@@ -55,6 +55,7 @@ static struct ev_timer	 hold_timer;
 static void	trace_kernel_start(void);
 static void	trace_kernel_stop(void);
 static void	trace_kernel_read(struct ev_loop *, int, int, void *);
+static void	trace_kernel_drain(void);
 static void	trace_kernel_event(const struct kevent *, void *);
 static void	trace_line(const char *);
 static void	trace_release(struct ev_loop *, struct ev_timer *, void *);
@@ -79,12 +80,14 @@ ctl_trace_start(struct ctl_client *c)
 		atomic_store(&master.sb->trace, 1);
 		trace_kernel_start();
 	}
-	if (kev != NULL)
+	/* Said to each client, first: why some kernel lines are missing. */
+	if (kev != NULL && kevents_missing(kev)[0] == '\0')
 		return;
-	/* Said to each client, first: why the kernel's lines are missing. */
-	snprintf(line, sizeof(line), "%llu.%06llu kernel - - unavailable %s",
+	snprintf(line, sizeof(line), "%llu.%06llu kernel - - %s %s",
 	    (unsigned long long)(trace_now_us() / 1000000),
-	    (unsigned long long)(trace_now_us() % 1000000), kev_why);
+	    (unsigned long long)(trace_now_us() % 1000000),
+	    kev != NULL ? "partial" : "unavailable",
+	    kev != NULL ? kevents_missing(kev) : kev_why);
 	ctl_trace_send(c, line);
 }
 
@@ -154,6 +157,7 @@ ctl_trace_json(FILE *f, const char *line)
 			json_string(f, arrow + 1);
 		}
 		if (strcmp(event, "unavailable") == 0 ||
+		    strcmp(event, "partial") == 0 ||
 		    strcmp(event, "lost") == 0) {
 			fprintf(f, ",\"detail\":");
 			json_string(f, rest);
@@ -247,19 +251,28 @@ trace_kernel_stop(void)
 static void
 trace_kernel_read(struct ev_loop *loop, int fd, int events, void *arg)
 {
+	(void)loop;
+	(void)fd;
+	(void)events;
+	(void)arg;
+	trace_kernel_drain();
+}
+
+/* Every CPU's records so far, onto the queue. */
+static void
+trace_kernel_drain(void)
+{
 	struct timespec	mono, real;
 	int64_t		offset;
 
-	(void)loop;
-	(void)events;
-	(void)arg;
+	if (kev == NULL)
+		return;
 	/* From the kernel's CLOCK_MONOTONIC to the workers' wall clock. */
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
 	offset = ((int64_t)real.tv_sec - mono.tv_sec) * 1000000 +
 	    (real.tv_nsec - mono.tv_nsec) / 1000;
-	if (kev != NULL && kevents_read(kev, fd, trace_kernel_event,
-	    &offset) == -1)
+	if (kevents_read(kev, trace_kernel_event, &offset) == -1)
 		log_warn("trace: read the kernel's buffer");
 }
 
@@ -275,8 +288,12 @@ trace_kernel_event(const struct kevent *e, void *arg)
 	    (unsigned long long)(us / 1000000),
 	    (unsigned long long)(us % 1000000));
 	if (e->kind == KE_LOST) {
-		snprintf(line + n, sizeof(line) - n, "- lost the kernel's "
-		    "buffer was full: events before this one are missing");
+		if (e->count > 0)
+			snprintf(line + n, sizeof(line) - n, "- lost %lu events: "
+			    "the kernel's buffer was full", e->count);
+		else
+			snprintf(line + n, sizeof(line) - n, "- lost events: "
+			    "the kernel's buffer was full");
 		trace_line(line);
 		return;
 	}
@@ -363,9 +380,11 @@ trace_release(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	size_t		 i, n;
 
 	(void)arg;
+	trace_kernel_drain();		/* what the kernel has up to now */
 	if (kev == NULL)
 		limit = UINT64_MAX;
-	qsort(held, nheld, sizeof(*held), held_cmp);
+	if (nheld > 1)
+		qsort(held, nheld, sizeof(*held), held_cmp);
 	for (n = 0; n < nheld && held[n].us <= limit; n++)
 		;
 	out = NULL;

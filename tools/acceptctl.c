@@ -291,11 +291,14 @@ trace_print(const char *line)
 	}
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
 	if (strcmp(worker, "-") == 0) {	/* an action: what was done */
-		printf("%s.%03ld  %-9s %s\n", when, us / 1000, "control", rest);
+		printf("%s.%03ld  %-9s %s%s%s\n", when, us / 1000, "control",
+		    strcmp(event, "control") == 0 ? "" : event,
+		    strcmp(event, "control") == 0 ? "" : " ", rest);
 		return;
 	}
 	if (strcmp(worker, "kernel") == 0) {
 		if (strcmp(event, "unavailable") == 0 ||
+		    strcmp(event, "partial") == 0 ||
 		    strcmp(event, "lost") == 0) {
 			printf("%s.%03ld  %-9s kernel events %s: %s\n", when,
 			    us / 1000, "kernel", event, rest);
