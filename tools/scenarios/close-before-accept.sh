@@ -86,6 +86,8 @@ scenario_check()
 	    kernel_q order -t 0.1 kernel event=rst-received side=server 'then' kernel event=state side=server from=CLOSE_WAIT to=CLOSE
 	check "the server sends no FIN: the RST closed its socket before close()" \
 	    wire_count server F -eq 0
+	check "... by their times: the server's socket CLOSE_WAIT→CLOSE, then acceptd's close()" \
+	    kernel_q order kernel event=state side=server from=CLOSE_WAIT to=CLOSE 'then' app event=close
 
 	window part2 end
 	check "echo part: sampled before the accept, CLOSE_WAIT with Recv-Q = 100000 + 1" \
