@@ -81,11 +81,21 @@ chan_end_reset(int fd)
 		chan_ends[fd]->pid = 0;
 }
 
+/*
+ * Room for bursts of trace lines (a worker drops them when the channel is
+ * full): 1 MiB a direction where the host allows it (net.core.wmem_max).
+ */
+#define CHAN_SNDBUF	(1024 * 1024)
+
 int
 chan_pair(int fds[2])
 {
+	int	size = CHAN_SNDBUF;
+
 	if (os_socketpair(AF_UNIX, SOCK_STREAM, fds, OS_NONBLOCK) == -1)
 		return -1;
+	(void)setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	(void)setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	chan_end_reset(fds[0]);
 	chan_end_reset(fds[1]);
 	return 0;

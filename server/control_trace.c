@@ -15,6 +15,7 @@
  * while nobody listens: the kernel's instance exists only while someone
  * does.
  */
+#include <sys/param.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -32,7 +33,9 @@
 #include "master.h"
 #include "sockaddr.h"
 
-#define TRACE_HOLD_MS	50
+#define TRACE_HOLD_MS	50		/* at least; more while lines come late */
+#define TRACE_HOLD_MAX_MS 1000
+#define TRACE_WATCH_MS	250		/* how often workers' losses are said */
 #define TRACE_HELD_MAX	(1 << 17)	/* lines; then lost, and said */
 
 struct held {
@@ -50,7 +53,10 @@ static char		 kev_why[256];
 static struct held	*held;
 static size_t		 nheld, held_cap;
 static uint64_t		 held_seq, held_lost;
+static uint64_t		 hold_us = TRACE_HOLD_MS * 1000;
 static struct ev_timer	 hold_timer;
+static struct ev_timer	 watch_timer;
+static unsigned long long drop_seen[SB_WORKERS];
 
 static void	trace_kernel_start(void);
 static void	trace_kernel_stop(void);
@@ -60,12 +66,14 @@ static void	trace_kernel_event(const struct kevent *, void *);
 static void	trace_line(const char *);
 static void	trace_release(struct ev_loop *, struct ev_timer *, void *);
 static uint64_t	trace_now_us(void);
+static void	trace_watch(struct ev_loop *, struct ev_timer *, void *);
 
 void
 ctl_trace_init(struct ev_loop *loop)
 {
 	trace_loop = loop;
 	ev_timer_init(&hold_timer, trace_release, NULL);
+	ev_timer_init(&watch_timer, trace_watch, NULL);
 	proc_set_trace(trace_line);
 }
 
@@ -79,6 +87,7 @@ ctl_trace_start(struct ctl_client *c)
 	if (ntracers++ == 0) {
 		atomic_store(&master.sb->trace, 1);
 		trace_kernel_start();
+		trace_watch(trace_loop, &watch_timer, &ntracers); /* baseline */
 	}
 	/* Said to each client, first: why some kernel lines are missing. */
 	if (kev != NULL && kevents_missing(kev)[0] == '\0')
@@ -105,6 +114,7 @@ ctl_trace_stop(struct ctl_client *c)
 		free(held[--nheld].line);
 	held_lost = 0;
 	ev_timer_stop(trace_loop, &hold_timer);
+	ev_timer_stop(trace_loop, &watch_timer);
 }
 
 /*
@@ -192,6 +202,35 @@ ctl_trace_json(FILE *f, const char *line)
 	json_string(f, rest);
 	fprintf(f, "}\n");
 	return 0;
+}
+
+/*
+ * A worker whose channel to the master is full drops its trace lines and
+ * counts them (scoreboard): the stream says so, every TRACE_WATCH_MS.
+ * With arg set, only take the counts as they are.
+ */
+static void
+trace_watch(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	unsigned long long	 v, lost = 0;
+	uint64_t		 us;
+	char			 line[160];
+	int			 i;
+
+	for (i = 0; i < SB_WORKERS; i++) {
+		v = sb_get(&master.sb->worker[i].trace_dropped);
+		lost += v >= drop_seen[i] ? v - drop_seen[i] : v;
+		drop_seen[i] = v;
+	}
+	if (lost > 0 && arg == NULL) {
+		us = trace_now_us();
+		snprintf(line, sizeof(line), "%llu.%06llu - - - lost %llu "
+		    "worker trace lines: a worker's channel to the master was "
+		    "full", (unsigned long long)(us / 1000000),
+		    (unsigned long long)(us % 1000000), lost);
+		trace_line(line);
+	}
+	ev_timer_start(loop, t, TRACE_WATCH_MS);
 }
 
 static uint64_t
@@ -327,6 +366,7 @@ static void
 trace_line(const char *line)
 {
 	struct held	*h;
+	uint64_t	 now;
 	size_t		 cap;
 
 	if (ntracers == 0)
@@ -352,6 +392,10 @@ trace_line(const char *line)
 	    (strchr(line, '.') != NULL ? strtoull(strchr(line, '.') + 1,
 	    NULL, 10) : 0);
 	h->seq = held_seq++;
+	/* A line this late (a busy master, a full channel): hold longer. */
+	now = trace_now_us();
+	if (now > h->us && now - h->us + 10000 > hold_us)
+		hold_us = MIN(now - h->us + 10000, TRACE_HOLD_MAX_MS * 1000);
 	if (!ev_timer_armed(&hold_timer))
 		ev_timer_start(trace_loop, &hold_timer, TRACE_HOLD_MS);
 }
@@ -374,13 +418,14 @@ held_cmp(const void *a, const void *b)
 static void
 trace_release(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
-	uint64_t	 limit = trace_now_us() - TRACE_HOLD_MS * 1000;
+	uint64_t	 limit = trace_now_us() - hold_us;
 	struct held	*out;
 	char		 line[128];
 	size_t		 i, n;
 
 	(void)arg;
 	trace_kernel_drain();		/* what the kernel has up to now */
+	hold_us -= (hold_us - TRACE_HOLD_MS * 1000) / 8;	/* back to 50 ms */
 	if (kev == NULL)
 		limit = UINT64_MAX;
 	if (nheld > 1)
