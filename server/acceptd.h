@@ -48,6 +48,8 @@ void		 listener_set_backlog(int);
 void		 listener_queues(unsigned int *queue, unsigned int *limit);
 /* listen_linux.c, listen_bsd.c: keep NULL removes any steering */
 int		 listen_steer(int fd, const int *keep, int n);
+int		 listen_reuseport(int fd, int on);
+const char	*listen_reuseport_note(void);	/* NULL: it balances */
 
 /* notify.c: "READY=1", "RELOADING=1", "STOPPING=1" */
 void	notify_send(const char *state);

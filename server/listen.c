@@ -65,8 +65,7 @@ listen_socket(const struct conf *conf, int reuseport, char *err, size_t len)
 		return -1;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
-	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
-	    sizeof(on)) == -1) ||
+	    (reuseport && listen_reuseport(fd, 1) == -1) ||
 	    (conf->listen_addr.ss_family == AF_INET6 && setsockopt(fd,
 	    IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1)) {
 		snprintf(err, len, "setsockopt on %s: %s", conf->listen,
@@ -111,14 +110,13 @@ struct listener *
 listener_open(const struct conf *conf, int per_slot, char *err, size_t len)
 {
 	struct listener	*l;
-	int		 fd, on = 1, reuseport = per_slot;
+	int		 fd, reuseport = per_slot;
 
 	if (!LIST_EMPTY(&listeners))	/* beside sockets that go later */
 		reuseport = 1;
 	if (reuseport)
 		LIST_FOREACH(l, &listeners, entry)
-			if (!l->reuseport && setsockopt(l->fd, SOL_SOCKET,
-			    SO_REUSEPORT, &on, sizeof(on)) == 0)
+			if (!l->reuseport && listen_reuseport(l->fd, 1) == 0)
 				l->reuseport = 1;
 	if (reuseport && ngroup >= GROUP_MAX - 1) {
 		snprintf(err, len, "%s: %d listening sockets already share the "
@@ -223,7 +221,6 @@ void
 listener_release(struct listener *l)
 {
 	unsigned int	queue, limit;
-	int		off = 0;
 
 	if (--l->users > 0)
 		return;
@@ -239,7 +236,7 @@ listener_release(struct listener *l)
 	/* Alone again: the port is ours only, as a plain bind makes it. */
 	if ((l = LIST_FIRST(&listeners)) != NULL &&
 	    LIST_NEXT(l, entry) == NULL && !l->per_slot && l->reuseport) {
-		setsockopt(l->fd, SOL_SOCKET, SO_REUSEPORT, &off, sizeof(off));
+		listen_reuseport(l->fd, 0);
 		l->reuseport = 0;
 	}
 	listen_steer_group();

@@ -1,8 +1,8 @@
 /*
- * Steering a reuseport group (Linux): a classic BPF program attached to
- * the group picks the socket for each new connection by its index in the
- * group, at random among the indices given.  Without a program the kernel
- * picks by the connection's hash, among all of them.
+ * Reuseport on Linux: SO_REUSEPORT balances new connections over the
+ * group's sockets by the connection's hash.  Steering a group: a classic
+ * BPF program attached to it picks the socket for each new connection by
+ * its index in the group, at random among the indices given.
  */
 #include <sys/socket.h>
 #include <linux/filter.h>
@@ -18,6 +18,18 @@
 #ifndef SO_DETACH_REUSEPORT_BPF
 #define SO_DETACH_REUSEPORT_BPF		68
 #endif
+
+int
+listen_reuseport(int fd, int on)
+{
+	return setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+}
+
+const char *
+listen_reuseport_note(void)
+{
+	return NULL;
+}
 
 int
 listen_steer(int fd, const int *keep, int n)

@@ -187,17 +187,23 @@ fail:
 
 /*
  * Refused rather than pretended: without an exclusive wake-up every
- * worker would be woken while status said exclusive.
+ * worker would be woken while status said exclusive.  Reuseport without
+ * a balancing option still works, and is said (-n, start, reload).
  */
 int
 master_conf_check(const struct conf *conf, char *why, size_t len)
 {
+	const char *note;
+
 	if (conf->accept == ACCEPT_EXCLUSIVE && !ev_backend_exclusive()) {
 		snprintf(why, len, "accept exclusive is not available on the "
 		    "%s backend, which has no exclusive wake-up; use accept "
 		    "shared or accept reuseport", ev_backend_name());
 		return -1;
 	}
+	if (conf->accept == ACCEPT_REUSEPORT &&
+	    (note = listen_reuseport_note()) != NULL)
+		log_warnx("%s", note);
 	return 0;
 }
 
