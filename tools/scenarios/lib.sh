@@ -358,7 +358,8 @@ scn_wire_start()
 	if wait_for 'grep -q "listening on" "$RAW/tcpdump.log"' 3; then
 		SCN_WIRE=yes
 	else
-		note "wire: tcpdump did not start"
+		note "wire: tcpdump did not start: $(tr '\n' ' ' <"$RAW/tcpdump.log" |
+		    sed 's/^.*lib\.sh: line [0-9]*: //' | head -c 200)"
 	fi
 }
 
