@@ -181,16 +181,23 @@ sample_same(const struct sample *a, const struct sample *b)
 
 /*
  * The event log, appended to by several recorders at once: a sample must
- * reach it in one write(2), or another's lines could land inside it.
+ * reach it in one write(2), or another's lines could land inside it.  The
+ * buffer is ours: given none, glibc ignores the size asked for and
+ * flushes every 4 KiB, and a sample of a few dozen sockets was cut in two
+ * by another's (seen in reuseport-stuck-worker).  One log is open at a
+ * time in a process.
  */
 static FILE *
 log_open(const char *path)
 {
-	FILE	*f;
+	static char	*buf;
+	FILE		*f;
 
+	if (buf == NULL && (buf = malloc(LOG_BUFFER)) == NULL)
+		return NULL;
 	if ((f = fopen(path, "a")) == NULL)
 		return NULL;
-	if (setvbuf(f, NULL, _IOFBF, LOG_BUFFER) != 0) {
+	if (setvbuf(f, buf, _IOFBF, LOG_BUFFER) != 0) {
 		fclose(f);
 		return NULL;
 	}
