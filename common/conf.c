@@ -21,6 +21,11 @@
 #include "conf.h"
 #include "ev.h"
 
+/* The text of a listen or monitor address, terminated. */
+#define CONF_ADDRESS_MAX	sizeof(((struct conf_listen *)0)->text)
+_Static_assert(sizeof(((struct conf *)0)->monitor) == CONF_ADDRESS_MAX,
+    "monitor and listen hold the same text");
+
 /* The longest duration, 24h; printed as 1440m. */
 #define CONF_DURATION_MAX	(24U * 60 * 60 * 1000)
 #define CONF_SUN_PATH_MAX \
@@ -118,7 +123,10 @@ static int	 conf_set_bool(const struct conf_directive *, int *,
 		    const char *, char *, size_t);
 static int	 conf_set_duration(const struct conf_directive *,
 		    unsigned int *, const char *, char *, size_t);
-static int	 conf_set_listen(struct conf *, const char *, char *, size_t);
+static int	 conf_set_listen(struct conf *, const char *, int, char *,
+		    size_t);
+static int	 conf_listen_overlap(const struct conf_listen *,
+		    const struct conf_listen *, char *, size_t);
 static int	 conf_set_address(const char *, char *,
 		    struct sockaddr_storage *, socklen_t *, const char *,
 		    char *, size_t);
@@ -229,7 +237,7 @@ conf_defaults(struct conf *conf)
 	conf->set.reading = 1;
 	conf->set.response_delay_ms = 0;
 	conf->set.idle_timeout_ms = 60 * 1000;
-	if (conf_set_listen(conf, "127.0.0.1:8080", err, sizeof(err)) == -1)
+	if (conf_set_listen(conf, "127.0.0.1:8080", 0, err, sizeof(err)) == -1)
 		abort();	/* the default must parse */
 	conf->backlog = 128;
 	conf->workers = conf_default_workers();
@@ -412,12 +420,118 @@ conf_parse_port(const char *name, const char *s, in_port_t *port, char *err,
 	return 0;
 }
 
+/*
+ * One listen line: the only address (a file's first line, conf_set), or
+ * one more (append: a file's later lines).  Two lines the kernel could
+ * not both bind are refused here, with both named.
+ */
 static int
-conf_set_listen(struct conf *conf, const char *value, char *err,
+conf_set_listen(struct conf *conf, const char *value, int append, char *err,
     size_t errlen)
 {
-	return conf_set_address("listen", conf->listen, &conf->listen_addr,
-	    &conf->listen_len, value, err, errlen);
+	struct conf_listen	l;
+	int			i;
+
+	if (conf_set_address("listen", l.text, &l.addr, &l.len, value, err,
+	    errlen) == -1)
+		return -1;
+	if (!append) {
+		conf->listen[0] = l;
+		conf->nlisten = 1;
+		return 0;
+	}
+	for (i = 0; i < conf->nlisten; i++)
+		if (conf_listen_overlap(&conf->listen[i], &l, err,
+		    errlen) == -1)
+			return -1;
+	if (conf->nlisten == CONF_LISTEN_MAX)
+		return conf_error(err, errlen, "listen: \"%s\" is one too "
+		    "many (at most %d listen lines)", value, CONF_LISTEN_MAX);
+	conf->listen[conf->nlisten++] = l;
+	return 0;
+}
+
+/* The address bytes (and their length) and the port of a listen line. */
+static const void *
+conf_listen_host(const struct conf_listen *l, size_t *len, in_port_t *port)
+{
+	const struct sockaddr_in	*sin = (const void *)&l->addr;
+	const struct sockaddr_in6	*sin6 = (const void *)&l->addr;
+
+	if (l->addr.ss_family == AF_INET) {
+		*len = sizeof(sin->sin_addr);
+		*port = sin->sin_port;
+		return &sin->sin_addr;
+	}
+	*len = sizeof(sin6->sin6_addr);
+	*port = sin6->sin6_port;
+	return &sin6->sin6_addr;
+}
+
+/*
+ * The same address twice, or an address beside the wildcard of its family
+ * on the same port: the second bind would fail (EADDRINUSE), or take
+ * connections from the first.  IPv4 and IPv6 never overlap: IPv6 sockets
+ * are IPv6-only.
+ */
+static int
+conf_listen_overlap(const struct conf_listen *a, const struct conf_listen *b,
+    char *err, size_t errlen)
+{
+	static const unsigned char	 any[16];
+	const void			*ha, *hb;
+	size_t				 len;
+	in_port_t			 pa, pb;
+
+	if (a->addr.ss_family != b->addr.ss_family)
+		return 0;
+	ha = conf_listen_host(a, &len, &pa);
+	hb = conf_listen_host(b, &len, &pb);
+	if (pa != pb)
+		return 0;
+	if (memcmp(ha, hb, len) == 0)
+		return conf_error(err, errlen, "listen: \"%s\" is already "
+		    "listed (as \"%s\")", b->text, a->text);
+	if (memcmp(ha, any, len) == 0 || memcmp(hb, any, len) == 0)
+		return conf_error(err, errlen, "listen: \"%s\" overlaps "
+		    "\"%s\": the wildcard address already takes port %u on "
+		    "every %s address; keep one of the two", b->text, a->text,
+		    ntohs(pa), a->addr.ss_family == AF_INET ? "IPv4" : "IPv6");
+	return 0;
+}
+
+void
+conf_listen_join(const struct conf *conf, const char *sep, char *buf,
+    size_t len)
+{
+	int	i;
+
+	buf[0] = '\0';
+	for (i = 0; i < conf->nlisten; i++) {
+		if (i > 0)
+			strlcat(buf, sep, len);
+		strlcat(buf, conf->listen[i].text, len);
+	}
+}
+
+/* By address, not by text: "*:80" is "0.0.0.0:80". */
+int
+conf_listen_same(const struct conf *a, const struct conf *b)
+{
+	int	i, j;
+
+	if (a->nlisten != b->nlisten)
+		return 0;
+	for (i = 0; i < a->nlisten; i++) {
+		for (j = 0; j < b->nlisten; j++)
+			if (a->listen[i].len == b->listen[j].len &&
+			    memcmp(&a->listen[i].addr, &b->listen[j].addr,
+			    a->listen[i].len) == 0)
+				break;
+		if (j == b->nlisten)
+			return 0;
+	}
+	return 1;
 }
 
 /*
@@ -434,7 +548,7 @@ conf_set_address(const char *name, char *text, struct sockaddr_storage *addr,
 	const char		*colon, *port;
 	size_t			 hostlen;
 
-	if (strlen(value) >= sizeof(((struct conf *)0)->listen))
+	if (strlen(value) >= CONF_ADDRESS_MAX)
 		return conf_error(err, errlen, "%s: \"%s\" is too long", name,
 		    value);
 	if (value[0] == '[') {
@@ -470,6 +584,14 @@ conf_set_address(const char *name, char *text, struct sockaddr_storage *addr,
 		if (inet_pton(AF_INET6, host, &sin6.sin6_addr) != 1)
 			return conf_error(err, errlen, "%s: \"%s\" is not "
 			    "an IPv6 address", name, host);
+		if (IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr)) {
+			inet_ntop(AF_INET, &sin6.sin6_addr.s6_addr[12], host,
+			    sizeof(host));
+			return conf_error(err, errlen, "%s: \"%s\" is an "
+			    "IPv4-mapped address, which acceptd's IPv6-only "
+			    "sockets cannot bind; write %s:%s", name, value,
+			    host, port);
+		}
 		if (conf_parse_port(name, port, &sin6.sin6_port, err,
 		    errlen) == -1)
 			return -1;
@@ -492,7 +614,7 @@ conf_set_address(const char *name, char *text, struct sockaddr_storage *addr,
 		memcpy(addr, &sin, sizeof(sin));
 		*addrlen = sizeof(sin);
 	}
-	strlcpy(text, value, sizeof(((struct conf *)0)->listen));
+	strlcpy(text, value, CONF_ADDRESS_MAX);
 	return 0;
 }
 
@@ -549,7 +671,7 @@ conf_apply(const struct conf_directive *d, struct conf *conf,
 	case CONF_DURATION:
 		return conf_set_duration(d, field, value, err, errlen);
 	case CONF_LISTEN:
-		return conf_set_listen(conf, value, err, errlen);
+		return conf_set_listen(conf, value, 0, err, errlen);
 	case CONF_MONITOR:
 		return conf_set_address("monitor", conf->monitor,
 		    &conf->monitor_addr, &conf->monitor_len, value, err,
@@ -649,9 +771,16 @@ conf_print(FILE *fp, const struct conf *conf)
 	const struct conf_directive	*d;
 	char				 buf[PATH_MAX];
 	size_t				 i;
+	int				 j;
 
 	for (i = 0; i < CONF_NDIRECTIVES; i++) {
 		d = &conf_directives[i];
+		if (d->type == CONF_LISTEN) {	/* one line each */
+			for (j = 0; j < conf->nlisten; j++)
+				fprintf(fp, "%s %s\n", d->name,
+				    conf->listen[j].text);
+			continue;
+		}
 		conf_format(d, conf, &conf->set, buf, sizeof(buf));
 		if ((d->type == CONF_USER || d->type == CONF_MONITOR ||
 		    d->type == CONF_PATH) && buf[0] == '\0')
@@ -675,7 +804,8 @@ conf_format_setting(const struct settings *set, const char *name, char *buf,
 
 /*
  * One line: name, value, nothing else.  seen[] holds the line each
- * directive first appeared on, for the duplicate message.
+ * directive first appeared on, for the duplicate message.  listen may
+ * be given again: each line adds an address.
  */
 static int
 conf_parse_line(char *line, int *seen, size_t lineno, struct conf *conf,
@@ -684,6 +814,7 @@ conf_parse_line(char *line, int *seen, size_t lineno, struct conf *conf,
 	const struct conf_directive	*d;
 	const char			*ws = " \t\r\n\v\f";
 	char				*name, *value, *extra, *p = line;
+	int				 again;
 
 	if ((name = conf_word(&p, ws)) == NULL)
 		return 0;
@@ -692,14 +823,23 @@ conf_parse_line(char *line, int *seen, size_t lineno, struct conf *conf,
 	if ((d = conf_lookup(name)) == NULL)
 		return conf_error(err, errlen, "unknown directive \"%s\"",
 		    name);
-	if (seen[d - conf_directives] != 0)
+	again = seen[d - conf_directives] != 0;
+	if (again && d->type != CONF_LISTEN)
 		return conf_error(err, errlen, "duplicate directive \"%s\" "
 		    "(first on line %d)", name, seen[d - conf_directives]);
-	seen[d - conf_directives] = (int)lineno;
+	if (d->type != CONF_LISTEN)
+		seen[d - conf_directives] = (int)lineno;
 	if (extra != NULL)
 		return conf_error(err, errlen,
 		    "%s: unexpected \"%s\" after the value", name, extra);
-	return conf_apply(d, conf, &conf->set, value, err, errlen);
+	if (d->type != CONF_LISTEN || value == NULL || value[0] == '\0')
+		return conf_apply(d, conf, &conf->set, value, err, errlen);
+	/* The first good listen line replaces the default; others add. */
+	if (conf_set_listen(conf, value, again, err, errlen) == -1)
+		return -1;
+	if (!again)
+		seen[d - conf_directives] = (int)lineno;
+	return 0;
 }
 
 char *

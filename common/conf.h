@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #define CONF_WORKERS_MAX	256
+#define CONF_LISTEN_MAX		8	/* listen lines */
 
 enum accept_mode { ACCEPT_SHARED, ACCEPT_EXCLUSIVE, ACCEPT_REUSEPORT };
 enum protocol { PROTO_HTTP, PROTO_ECHO, PROTO_ONESHOT, PROTO_DISCARD };
@@ -32,11 +33,17 @@ struct settings {
 	unsigned int	idle_timeout_ms;
 };
 
+/* One listen line: an address of its own, with its own accept queue. */
+struct conf_listen {
+	char			text[128];	/* ADDR:PORT or [ADDR6]:PORT */
+	struct sockaddr_storage	addr;
+	socklen_t		len;
+};
+
 struct conf {
 	struct settings		set;
-	char			listen[128];	/* ADDR:PORT or [ADDR6]:PORT */
-	struct sockaddr_storage	listen_addr;
-	socklen_t		listen_len;
+	struct conf_listen	listen[CONF_LISTEN_MAX];	/* in file order */
+	int			nlisten;	/* 1..CONF_LISTEN_MAX */
 	char			monitor[128];	/* ADDR:PORT; "" = none */
 	struct sockaddr_storage	monitor_addr;
 	socklen_t		monitor_len;
@@ -62,9 +69,11 @@ void	 conf_defaults(struct conf *);
 int	 conf_load(const char *path, struct conf *conf, FILE *errs);
 
 /*
- * Set one directive from its name and value, as a config line would.
- * Returns 0, or -1 with a message ("max-connections: must be 1..1048576")
- * in err.  conf_set_settings does the same for run-time directives only.
+ * Set one directive from its name and value, as a config line would
+ * ("listen" replaces every address with this one: only a file lists
+ * several).  Returns 0, or -1 with a message ("max-connections: must be
+ * 1..1048576") in err.  conf_set_settings does the same for run-time
+ * directives only.
  */
 int	 conf_set(struct conf *, const char *name, const char *value,
 	    char *err, size_t errlen);
@@ -75,6 +84,15 @@ const char *conf_runtime_name(int i);	/* the i-th of those, or NULL */
 
 /* Print every directive in config syntax; the output parses again. */
 void	 conf_print(FILE *, const struct conf *);
+/*
+ * Every listen address joined by sep, as status and config -j show them;
+ * CONF_LISTEN_JOINED holds them all with a separator of 2 bytes.
+ */
+#define CONF_LISTEN_JOINED	(CONF_LISTEN_MAX * (128 + 2))
+void	 conf_listen_join(const struct conf *, const char *sep, char *buf,
+	    size_t len);
+/* The same listen addresses (as sets: the order may differ): 1. */
+int	 conf_listen_same(const struct conf *, const struct conf *);
 /* Print one run-time directive's value as it would appear in a file. */
 int	 conf_format_setting(const struct settings *, const char *name,
 	    char *buf, size_t len);

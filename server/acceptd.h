@@ -20,15 +20,17 @@
 #include "scoreboard.h"
 #include "sockaddr.h"
 
-#define WORKER_LISTEN_FD	3	/* where a worker finds its sockets */
-#define WORKER_CHANNEL_FD	4
+#define WORKER_CHANNEL_FD	3
+#define WORKER_LISTEN_FD	4	/* a worker's sockets: 4, 5, ... */
 
 /*
- * A listening socket and who uses it (listen.c).  Retired: new
- * connections go elsewhere; it closes when its last user lets go.
+ * Listening sockets, one for each listen address (fd[i] for conf's
+ * listen[i]), and who uses them (listen.c).  Retired: new connections go
+ * elsewhere; they close when the last user lets go.
  */
 struct listener {
-	int			 fd;
+	int			 fd[CONF_LISTEN_MAX];
+	int			 nfd;
 	int			 users;		/* slots and processes */
 	int			 per_slot;	/* accept reuseport's own */
 	int			 reuseport;	/* SO_REUSEPORT is set on it */
@@ -46,6 +48,7 @@ void		 listener_retire(struct listener *);
 void		 listener_release(struct listener *);
 void		 listener_set_backlog(int);
 void		 listener_queues(unsigned int *queue, unsigned int *limit);
+void		 listener_queue(int i, unsigned int *queue, unsigned int *limit);
 /* listen_linux.c, listen_bsd.c: keep NULL removes any steering */
 int		 listen_steer(int fd, const int *keep, int n);
 int		 listen_reuseport(int fd, int on);

@@ -206,9 +206,11 @@ ctl_kernel_json(FILE *f)
 {
 	struct kview_counters	 now;
 	unsigned int		 count[2 * KV_NSTATES] = { 0 };
+	unsigned short		 ports[CONF_LISTEN_MAX];
+	int			 nports;
 
-	if (kview_sockets(sockaddr_port((const union sockaddr_any *)
-	    &master.conf.listen_addr), ctl_state_tally, count) != -1) {
+	nports = master_ports(ports, CONF_LISTEN_MAX);
+	if (kview_sockets_ports(ports, nports, ctl_state_tally, count) != -1) {
 		ctl_states_json(f, "states", count);
 		ctl_states_json(f, "client_states", count + KV_NSTATES);
 	}
@@ -218,23 +220,81 @@ ctl_kernel_json(FILE *f)
 	ctl_counters_write(f, &now, 1);
 }
 
+/*
+ * "listen": the daemon's addresses joined, and its queues added up (as
+ * with one address); "listeners": each address with its own queue, over
+ * every socket it has (the shared one, or each worker's).
+ */
+static void
+ctl_listen_json(FILE *f, int with_accept)
+{
+	char		where[CONF_LISTEN_JOINED];
+	unsigned int	q, l;
+	int		i;
+
+	conf_listen_join(&master.conf, ", ", where, sizeof(where));
+	listener_queues(&q, &l);
+	fprintf(f, "\"listen\":{\"address\":");
+	json_string(f, where);
+	if (with_accept)
+		fprintf(f, ",\"accept\":\"%s\"",
+		    conf_accept_name(master.conf.accept));
+	fprintf(f, ",\"queue\":%u,\"backlog\":%u},\"listeners\":[", q, l);
+	for (i = 0; i < master.conf.nlisten; i++) {
+		listener_queue(i, &q, &l);
+		fprintf(f, "%s{\"address\":", i ? "," : "");
+		json_string(f, master.conf.listen[i].text);
+		fprintf(f, ",\"queue\":%u,\"backlog\":%u}", q, l);
+	}
+	fputc(']', f);
+}
+
+/* "listen ADDR: accept queue Q of L", a line for each address. */
+static void
+ctl_listen_text(FILE *f)
+{
+	unsigned int	q, l;
+	int		i;
+
+	for (i = 0; i < master.conf.nlisten; i++) {
+		listener_queue(i, &q, &l);
+		fprintf(f, "listen %s: accept queue %u of %u\n",
+		    master.conf.listen[i].text, q, l);
+	}
+}
+
+/* A reuseport worker's own queues: added up, and one per address. */
+static void
+ctl_worker_queues_json(FILE *f, const struct listener *lr)
+{
+	unsigned int	q[CONF_LISTEN_MAX], l, total = 0;
+	int		i;
+
+	for (i = 0; i < lr->nfd; i++) {
+		if (kview_listen_queue(lr->fd[i], &q[i], &l) == -1)
+			q[i] = 0;
+		total += q[i];
+	}
+	fprintf(f, ",\"queue\":%u,\"queues\":[", total);
+	for (i = 0; i < lr->nfd; i++)
+		fprintf(f, "%s%u", i ? "," : "", q[i]);
+	fputc(']', f);
+}
+
 /* status -j; with kernel, the monitor's socket states and counters too. */
 void
 ctl_status_json(FILE *f, int all, int kernel)
 {
 	struct sb_worker	*w;
 	struct slot		*s;
-	unsigned int		 q, l;
 	int			 i, first = 1;
 
-	listener_queues(&q, &l);
 	fprintf(f, "{\"master\":{\"pid\":%d,\"uptime_s\":%llu,\"stopping\":%s,"
-	    "\"generation\":%u},\"listen\":{\"address\":", (int)getpid(),
+	    "\"generation\":%u},", (int)getpid(),
 	    (unsigned long long)(ev_clock_ms() - master.started_ms) / 1000,
 	    master.stopping ? "true" : "false", proc_generation());
-	json_string(f, master.conf.listen);
-	fprintf(f, ",\"accept\":\"%s\",\"queue\":%u,\"backlog\":%u},"
-	    "\"workers\":[", conf_accept_name(master.conf.accept), q, l);
+	ctl_listen_json(f, 1);
+	fprintf(f, ",\"workers\":[");
 	for (i = 0; i < CONF_WORKERS_MAX; i++) {
 		s = &master.slot[i];
 		if (!s->wanted)
@@ -253,11 +313,8 @@ ctl_status_json(FILE *f, int all, int kernel)
 		first = 0;
 		fprintf(f, ",\"restarts\":%u,\"last_exit\":", s->restarts);
 		json_string(f, s->last_exit);
-		if (s->listener != NULL) {	/* reuseport: its own queue */
-			if (kview_listen_queue(s->listener->fd, &q, &l) == -1)
-				q = 0;
-			fprintf(f, ",\"queue\":%u", q);
-		}
+		if (s->listener != NULL)	/* reuseport: its own */
+			ctl_worker_queues_json(f, s->listener);
 		if (all)
 			fprintf(f, ",\"closed\":%llu,\"peer_eofs\":%llu,"
 			    "\"resets\":%llu,\"bytes_in\":%llu,"
@@ -291,15 +348,19 @@ ctl_status_text(FILE *f, int all)
 {
 	struct sb_worker	*w;
 	struct slot		*s;
+	char			 where[CONF_LISTEN_JOINED];
 	unsigned int		 q, l;
 	int			 i;
 
 	listener_queues(&q, &l);
+	conf_listen_join(&master.conf, ", ", where, sizeof(where));
 	fprintf(f, "master pid %d, up %llus%s; listening on %s (%s), "
 	    "accept queue %u of %u\n", (int)getpid(),
 	    (unsigned long long)(ev_clock_ms() - master.started_ms) / 1000,
-	    master.stopping ? ", stopping" : "", master.conf.listen,
+	    master.stopping ? ", stopping" : "", where,
 	    conf_accept_name(master.conf.accept), q, l);
+	if (master.conf.nlisten > 1)	/* each address's own queue */
+		ctl_listen_text(f);
 	fprintf(f, "%-6s %-7s %-10s %6s %9s %9s %7s %9s", "worker", "pid",
 	    "state", "conns", "accepted", "wakeups", "empty", "sleeps");
 	if (all)
@@ -478,9 +539,10 @@ static void
 cmd_config(struct ctl_client *c, int argc, char **argv)
 {
 	char	*buf, *text = NULL, *line, *p, *value;
+	char	 where[CONF_LISTEN_JOINED];
 	size_t	 len, tlen;
 	FILE	*f, *t;
-	int	 first = 1;
+	int	 first = 1, listen_done = 0;
 
 	(void)argc;
 	(void)argv;
@@ -495,14 +557,23 @@ cmd_config(struct ctl_client *c, int argc, char **argv)
 		ctl_done(c, "out of memory");
 		return;
 	} else {
-		/* The config's lines become the object's members. */
+		/*
+		 * The config's lines become the object's members; the listen
+		 * lines one member, their addresses joined as status says.
+		 */
 		conf_print(t, &master.conf);
 		fclose(t);
 		fputc('{', f);
+		conf_listen_join(&master.conf, ", ", where, sizeof(where));
 		for (p = text; (line = strsep(&p, "\n")) != NULL;) {
 			if ((value = strchr(line, ' ')) == NULL)
 				continue;
 			*value++ = '\0';
+			if (strcmp(line, "listen") == 0) {
+				if (listen_done++)
+					continue;
+				value = where;
+			}
 			fprintf(f, "%s", first ? "" : ",");
 			json_string(f, line);
 			fputc(':', f);
@@ -518,7 +589,8 @@ cmd_config(struct ctl_client *c, int argc, char **argv)
 
 /*
  * sockets: one kernel dump, counted at once and kept (the sockets on our
- * ports only: the kernel filters), then written out as the client reads.
+ * ports only, every listen line's: the kernel filters), then written out
+ * as the client reads.
  */
 struct ctl_sockets {
 	struct kview_socket	*rows;
@@ -619,12 +691,36 @@ ctl_state_counts(struct ctl_client *c, const unsigned int *count, int json)
 		ctl_printf(c, "none");
 }
 
+/* The listen part of sockets' answer, as status gives it. */
+static int
+ctl_sockets_listen(struct ctl_client *c)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	FILE	*f;
+
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return -1;
+	if (c->json)
+		ctl_listen_json(f, 0);
+	else
+		ctl_listen_text(f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return -1;
+	}
+	ctl_printf(c, "%s", buf);
+	free(buf);
+	return 0;
+}
+
 static void
 cmd_sockets(struct ctl_client *c, int argc, char **argv)
 {
 	struct ctl_sockets	*cs;
 	char			 why[256];
-	unsigned int		 q, l, port;
+	unsigned short		 ports[CONF_LISTEN_MAX];
+	int			 nports;
 
 	(void)argc;
 	(void)argv;
@@ -633,9 +729,9 @@ cmd_sockets(struct ctl_client *c, int argc, char **argv)
 		return;
 	}
 	cs->json = c->json;
-	port = sockaddr_port(
-	    (const union sockaddr_any *)&master.conf.listen_addr);
-	if (kview_sockets(port, ctl_socket_keep, cs) == -1 || cs->failed) {
+	nports = master_ports(ports, CONF_LISTEN_MAX);
+	if (kview_sockets_ports(ports, nports, ctl_socket_keep, cs) == -1 ||
+	    cs->failed) {
 		snprintf(why, sizeof(why), "socket list: %s", cs->failed ?
 		    "out of memory" : strerror(errno));
 		free(cs->rows);
@@ -643,17 +739,21 @@ cmd_sockets(struct ctl_client *c, int argc, char **argv)
 		ctl_done(c, why);
 		return;
 	}
-	listener_queues(&q, &l);
+	if (c->json)
+		ctl_printf(c, "{");
+	if (ctl_sockets_listen(c) == -1) {
+		free(cs->rows);
+		free(cs);
+		ctl_done(c, "out of memory");
+		return;
+	}
 	if (c->json) {
-		ctl_printf(c, "{\"listen\":{\"address\":\"%s\",\"queue\":%u,"
-		    "\"backlog\":%u},\"states\":{", master.conf.listen, q, l);
+		ctl_printf(c, ",\"states\":{");
 		ctl_state_counts(c, cs->server, 1);
 		ctl_printf(c, "},\"client_states\":{");
 		ctl_state_counts(c, cs->client, 1);
 		ctl_printf(c, "},\"connections\":[");
 	} else {
-		ctl_printf(c, "listen %s: accept queue %u of %u\n",
-		    master.conf.listen, q, l);
 		ctl_printf(c, "server side: ");
 		ctl_state_counts(c, cs->server, 0);
 		ctl_printf(c, "\nclient side: ");

@@ -298,7 +298,7 @@ master_spawn(struct slot *s)
 	l = s->listener != NULL ? s->listener : master.shared;
 	atomic_store(&master.sb->worker[s->sb].state, WORKER_STARTING);
 	atomic_store(&master.sb->worker[s->sb].active, 0);
-	if ((p = proc_spawn(s->id, s->sb, l, l->fd, master_child)) == NULL) {
+	if ((p = proc_spawn(s->id, s->sb, l, master_child)) == NULL) {
 		log_warn("worker %d: fork", s->id);
 		master_respawn_later(s, RESPAWN_MAX_MS);
 		return NULL;
@@ -395,7 +395,7 @@ master_drain(struct listener *l, int slot, struct proc_req *req)
 		return;
 	if ((sb = master_sb_alloc()) == -1)
 		return;
-	if ((p = proc_spawn(slot, sb, l, l->fd, master_child)) == NULL) {
+	if ((p = proc_spawn(slot, sb, l, master_child)) == NULL) {
 		log_warn("worker %d: fork for draining", slot);
 		master_sb_free(sb);
 		return;
@@ -600,6 +600,25 @@ master_keep(const char *name, int changed)
 		    "restart it to apply the new value", name);
 }
 
+/*
+ * The listen lines stay as they are, added, removed or changed alike:
+ * every worker holds a socket for each address from its start, so a new
+ * list would mean new workers on new sockets.  Restart for that.
+ */
+static void
+master_keep_listen(const struct conf *new)
+{
+	char	cur[CONF_LISTEN_JOINED], want[CONF_LISTEN_JOINED];
+
+	if (conf_listen_same(&master.conf, new))
+		return;
+	conf_listen_join(&master.conf, ", ", cur, sizeof(cur));
+	conf_listen_join(new, ", ", want, sizeof(want));
+	log_warnx("reload: listen cannot change while acceptd runs (a line "
+	    "added, removed or changed); still listening on %s, not on %s; "
+	    "restart it to apply the new listen lines", cur, want);
+}
+
 /* Apply a new, valid configuration to the running daemon. */
 static void
 master_apply(struct conf *new, struct proc_req *req)
@@ -621,7 +640,7 @@ master_apply(struct conf *new, struct proc_req *req)
 		cur->backlog = new->backlog;
 		listener_set_backlog(cur->backlog);
 	}
-	master_keep("listen", strcmp(new->listen, cur->listen) != 0);
+	master_keep_listen(new);
 	master_keep("control", strcmp(new->control, cur->control) != 0);
 	master_keep("pidfile", strcmp(new->pidfile, cur->pidfile) != 0);
 	master_keep("user", strcmp(new->user, cur->user) != 0);
@@ -704,17 +723,25 @@ master_kill_all(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	}
 }
 
-/* Stop accepting everywhere; workers drain up to shutdown-timeout. */
+/* Each listen line's port, once, in the order of the lines. */
 int
 master_ports(unsigned short *ports, int max)
 {
-	if (max < 1)
-		return 0;
-	ports[0] = sockaddr_port(
-	    (const union sockaddr_any *)&master.conf.listen_addr);
-	return 1;
+	unsigned short	port;
+	int		i, j, n = 0;
+
+	for (i = 0; i < master.conf.nlisten && n < max; i++) {
+		port = sockaddr_port(
+		    (const union sockaddr_any *)&master.conf.listen[i].addr);
+		for (j = 0; j < n && ports[j] != port; j++)
+			;
+		if (j == n)
+			ports[n++] = port;
+	}
+	return n;
 }
 
+/* Stop accepting everywhere; workers drain up to shutdown-timeout. */
 void
 master_stop(void)
 {
@@ -829,10 +856,12 @@ int
 master_run(void)
 {
 	struct proc_req *req;
+	char		 where[CONF_LISTEN_JOINED];
 
 	title_set("master");
+	conf_listen_join(&master.conf, ", ", where, sizeof(where));
 	log_info("listening on %s (%s, backlog %d), %d worker%s, %s backend",
-	    master.conf.listen, conf_accept_name(master.conf.accept),
+	    where, conf_accept_name(master.conf.accept),
 	    master.conf.backlog, master.conf.workers,
 	    master.conf.workers == 1 ? "" : "s", ev_backend_name());
 	if ((req = proc_req_new(master_ready, NULL)) == NULL)

@@ -84,22 +84,29 @@ metrics_sb(const struct slot *s)
 	return s->sb < 0 ? &none : &master.sb->worker[s->sb];
 }
 
+/* One sample per listen line, over every socket it has. */
 static void
 metrics_queue(struct expo *e)
 {
 	unsigned int	q, l;
+	int		i;
 
-	listener_queues(&q, &l);
 	expo_family(e, "acceptd_listen_queue_length", EXPO_GAUGE,
 	    "Connections the kernel completed that no worker has accepted "
-	    "yet (all of the daemon's listening sockets).");
-	expo_sample(e, "acceptd_listen_queue_length", q, "listen",
-	    master.conf.listen, NULL);
+	    "yet (all of the listen address's sockets).");
+	for (i = 0; i < master.conf.nlisten; i++) {
+		listener_queue(i, &q, &l);
+		expo_sample(e, "acceptd_listen_queue_length", q, "listen",
+		    master.conf.listen[i].text, NULL);
+	}
 	expo_family(e, "acceptd_listen_queue_limit", EXPO_GAUGE,
 	    "The accept queue's limit, min(backlog, somaxconn); the kernel "
 	    "holds one more.");
-	expo_sample(e, "acceptd_listen_queue_limit", l, "listen",
-	    master.conf.listen, NULL);
+	for (i = 0; i < master.conf.nlisten; i++) {
+		listener_queue(i, &q, &l);
+		expo_sample(e, "acceptd_listen_queue_limit", l, "listen",
+		    master.conf.listen[i].text, NULL);
+	}
 }
 
 /*
@@ -180,14 +187,16 @@ metrics_kernel_view(struct expo *e)
 {
 	struct kview_counters	 now;
 	unsigned int		 count[KV_NSTATES] = { 0 };
+	unsigned short		 ports[CONF_LISTEN_MAX];
 	size_t			 i;
-	int			 st;
+	int			 st, nports;
 
-	if (kview_sockets(sockaddr_port((const union sockaddr_any *)
-	    &master.conf.listen_addr), metrics_tally, count) != -1) {
+	nports = master_ports(ports, CONF_LISTEN_MAX);
+	if (kview_sockets_ports(ports, nports, metrics_tally, count) != -1) {
 		expo_family(e, "acceptd_tcp_sockets", EXPO_GAUGE,
-		    "TCP sockets whose local port is the daemon's listening "
-		    "port, by state (the kernel's view, as ss shows it).");
+		    "TCP sockets whose local port is one of the daemon's "
+		    "listening ports, by state (the kernel's view, as ss "
+		    "shows it).");
 		for (st = KV_ESTABLISHED; st < KV_NSTATES; st++)
 			expo_sample(e, "acceptd_tcp_sockets", count[st],
 			    "state", kview_state_name(st), NULL);

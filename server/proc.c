@@ -75,31 +75,41 @@ proc_set_trace(void (*trace)(const char *))
 }
 
 /*
- * In the child: the listener and the channel become fds 3 and 4 and
- * nothing else the master holds stays open.  Signals are still blocked;
- * the worker unblocks them once its own handlers are in place.
+ * In the child: the channel becomes fd 3, the listener's sockets fds 4,
+ * 5, ... (one for each listen address), and nothing else the master
+ * holds stays open.  Each is first copied above every target, so that no
+ * dup2 closes one still to be moved.  Signals are still blocked; the
+ * worker unblocks them once its own handlers are in place.
  */
 static void __attribute__((noreturn))
-proc_child(int slot, int sb, int lfd, int chan,
+proc_child(int slot, int sb, const struct listener *l, int chan,
     void (*child)(int, int))
 {
-	int top, l, c;
+	int fds[1 + CONF_LISTEN_MAX], top, i, n = 1 + l->nfd;
 
 	log_closelog();
-	top = (lfd > chan ? lfd : chan) + 1;
-	if ((l = fcntl(lfd, F_DUPFD, top)) == -1 ||
-	    (c = fcntl(chan, F_DUPFD, top)) == -1 ||
-	    dup2(l, WORKER_LISTEN_FD) == -1 ||
-	    dup2(c, WORKER_CHANNEL_FD) == -1)
-		fatal("worker %d: arranging descriptors", slot);
-	os_closefrom(WORKER_CHANNEL_FD + 1);
+	fds[0] = chan;
+	top = WORKER_LISTEN_FD + l->nfd;
+	if (chan >= top)
+		top = chan + 1;
+	for (i = 0; i < l->nfd; i++) {
+		fds[1 + i] = l->fd[i];
+		if (l->fd[i] >= top)
+			top = l->fd[i] + 1;
+	}
+	for (i = 0; i < n; i++)
+		if ((fds[i] = fcntl(fds[i], F_DUPFD, top)) == -1)
+			fatal("worker %d: arranging descriptors", slot);
+	for (i = 0; i < n; i++)
+		if (dup2(fds[i], WORKER_CHANNEL_FD + i) == -1)
+			fatal("worker %d: arranging descriptors", slot);
+	os_closefrom(WORKER_LISTEN_FD + l->nfd);
 	child(slot, sb);
 	_exit(1);
 }
 
 struct proc *
-proc_spawn(int slot, int sb, struct listener *l, int lfd,
-    void (*child)(int, int))
+proc_spawn(int slot, int sb, struct listener *l, void (*child)(int, int))
 {
 	struct proc	*p;
 	sigset_t	 all, old;
@@ -115,8 +125,10 @@ proc_spawn(int slot, int sb, struct listener *l, int lfd,
 	/* A signal between fork and the worker's handlers must wait. */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
-	if ((pid = fork()) == 0)
-		proc_child(slot, sb, lfd, fds[1], child);
+	if ((pid = fork()) == 0) {
+		free(p);		/* the master's record, not the child's */
+		proc_child(slot, sb, l, fds[1], child);
+	}
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(fds[1]);

@@ -29,7 +29,7 @@ struct proc {
 	int			 chan;		/* master's end; -1 once closed */
 	int			 ready;		/* it said so */
 	int			 retiring;	/* told to stop; drains, exits */
-	struct listener		*listener;	/* the socket it accepts on */
+	struct listener		*listener;	/* the sockets it accepts on */
 	uint64_t		 started_ms;
 	TAILQ_ENTRY(proc)	 entry;
 };
@@ -47,10 +47,10 @@ extern struct proc_list	procs;		/* every live child, oldest first */
 
 /*
  * Fork a worker for slot on scoreboard entry sb: in the child, child()
- * runs with the listening socket as fd 3 and the channel as fd 4, and never
- * returns.  NULL with errno on failure.
+ * runs with the channel as fd 3 and the listener's sockets as fds 4, 5,
+ * ... (acceptd.h), and never returns.  NULL with errno on failure.
  */
-struct proc	*proc_spawn(int slot, int sb, struct listener *, int lfd,
+struct proc	*proc_spawn(int slot, int sb, struct listener *,
 		    void (*child)(int slot, int sb));
 /* After SIGCHLD: reap every child that exited. */
 void		 proc_reap(void);

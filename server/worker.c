@@ -22,6 +22,7 @@
 static struct worker	 worker;	/* big buffers: not on the stack */
 
 static void	worker_accept(struct ev_loop *, int, int, void *);
+static void	worker_last_look(struct worker *);
 static void	worker_channel(struct ev_loop *, int, int, void *);
 static void	worker_unthrottle(struct ev_loop *, struct ev_timer *, void *);
 static void	worker_stop_expire(struct ev_loop *, struct ev_timer *, void *);
@@ -41,16 +42,17 @@ worker_set_state(struct worker *w, enum worker_state state)
 }
 
 /*
- * Decide whether this worker polls the listener now: not when paused,
- * stopping, throttled or full.  A full worker leaves the listener to the
- * others, and its queue to the kernel.  A retiring worker whose socket
- * was retired with it still takes what reaches that socket, as told.
+ * Decide whether this worker polls its listeners now: not when paused,
+ * stopping, throttled or full.  A full worker leaves the listeners to the
+ * others, and their queues to the kernel.  A retiring worker whose sockets
+ * were retired with it still takes what reaches them, as told.  Every
+ * listen address alike: pause, caps and rate are the worker's.
  */
 void
 worker_update(struct worker *w)
 {
 	enum worker_state	state;
-	int			want;
+	int			want, i;
 
 	if (w->set.paused)
 		state = WORKER_PAUSED;
@@ -64,16 +66,17 @@ worker_update(struct worker *w)
 	if (w->stopping)
 		state = WORKER_EXITING;
 	worker_set_state(w, state);
-	if (w->lfd == -1)
+	if (w->nlfd == 0)
 		return;
 	if (want && w->lingering && w->linger_over &&
 	    !ev_timer_armed(&w->linger_timer))
 		ev_timer_start(w->loop, &w->linger_timer, 0);	/* finish */
 	if (want == w->listening)
 		return;
-	if (ev_set(w->loop, w->lfd, want ? EV_READ | (w->exclusive ?
-	    EV_EXCLUSIVE : 0) : 0, worker_accept, w) == -1)
-		fatal("worker %d: poll listener", w->id);
+	for (i = 0; i < w->nlfd; i++)
+		if (ev_set(w->loop, w->lfd[i], want ? EV_READ | (w->exclusive ?
+		    EV_EXCLUSIVE : 0) : 0, worker_accept, w) == -1)
+			fatal("worker %d: poll listener", w->id);
 	w->listening = want;
 }
 
@@ -149,16 +152,18 @@ worker_accept_recovered(struct worker *w)
 	w->accept_errors = 0;
 }
 
-static void
-worker_accept(struct ev_loop *loop, int fd, int events, void *arg)
+/*
+ * Accept up to a batch from fd (events 0: a retired socket's last look);
+ * 1 when its queue was found empty.
+ */
+static int
+worker_accept_batch(struct worker *w, int fd, int events)
 {
-	struct worker		*w = arg;
 	union sockaddr_any	 peer;
 	socklen_t		 len;
 	int			 i, cfd;
 
-	(void)loop;
-	if (events != 0)	/* 0: a retired socket's last look */
+	if (events != 0)
 		sb_add(&w->me->wakeups, 1);
 	for (i = 0; i < w->set.accept_batch; i++) {
 		if (w->nconns >= (uint32_t)w->set.max_connections ||
@@ -179,9 +184,7 @@ worker_accept(struct ev_loop *loop, int fd, int events, void *arg)
 		if (errno == EAGAIN) {
 			if (i == 0 && events != 0)
 				sb_add(&w->me->empty_accepts, 1);
-			if (w->lingering && w->linger_over)
-				worker_close_listener(w);
-			break;
+			return 1;
 		}
 		/*
 		 * Out of descriptors or memory, or something unexpected: the
@@ -196,7 +199,36 @@ worker_accept(struct ev_loop *loop, int fd, int events, void *arg)
 		worker_throttle(w, EMFILE_BACKOFF_MS);
 		break;
 	}
+	return 0;
+}
+
+static void
+worker_accept(struct ev_loop *loop, int fd, int events, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)loop;
+	if (worker_accept_batch(w, fd, events) && w->lingering &&
+	    w->linger_over)
+		worker_last_look(w);
 	worker_update(w);
+}
+
+/*
+ * Retired sockets, linger over: take what is queued on each, and close
+ * them once every one was found empty.  Otherwise (full, throttled, a
+ * batch's end) the rest waits for the next look.
+ */
+static void
+worker_last_look(struct worker *w)
+{
+	int i, empty = 1;
+
+	for (i = 0; i < w->nlfd; i++)
+		if (!worker_accept_batch(w, w->lfd[i], 0))
+			empty = 0;
+	if (empty)
+		worker_close_listener(w);
 }
 
 void
@@ -384,9 +416,9 @@ static void
 worker_close_listener(struct worker *w)
 {
 	w->lingering = 0;
-	worker_update(w);		/* the listener leaves the loop */
-	close(w->lfd);
-	w->lfd = -1;
+	worker_update(w);		/* the listeners leave the loop */
+	while (w->nlfd > 0)
+		close(w->lfd[--w->nlfd]);
 	ev_timer_stop(w->loop, &w->linger_timer);
 }
 
@@ -402,11 +434,11 @@ worker_stop(struct worker *w, int linger)
 	if (w->stopping)
 		return;
 	w->stopping = 1;
-	if (linger && w->lfd != -1) {
+	if (linger && w->nlfd > 0) {
 		w->lingering = 1;
 		ev_timer_start(w->loop, &w->linger_timer, WORKER_LINGER_MS);
 		worker_update(w);
-	} else if (w->lfd != -1)
+	} else if (w->nlfd > 0)
 		worker_close_listener(w);
 	conn_drain(w);
 	ev_timer_start(w->loop, &w->stop_timer, w->shutdown_timeout_ms);
@@ -418,10 +450,12 @@ worker_linger_end(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct worker *w = arg;
 
+	(void)loop;
 	(void)t;
 	w->linger_over = 1;
-	if (w->lfd != -1 && w->state == WORKER_EXITING && w->listening)
-		worker_accept(loop, w->lfd, 0, w);
+	if (w->nlfd > 0 && w->state == WORKER_EXITING && w->listening)
+		worker_last_look(w);
+	worker_update(w);
 }
 
 static void
@@ -472,7 +506,8 @@ worker_main(int id, int sbi, const struct conf *conf,
 	snprintf(prefix, sizeof(prefix), "worker %d: ", id);
 	log_set_prefix(prefix);
 	w->id = id;
-	w->lfd = WORKER_LISTEN_FD;
+	for (w->nlfd = 0; w->nlfd < conf->nlisten; w->nlfd++)
+		w->lfd[w->nlfd] = WORKER_LISTEN_FD + w->nlfd;
 	w->chan = WORKER_CHANNEL_FD;
 	w->exclusive = conf->accept == ACCEPT_EXCLUSIVE;
 	w->set = *set;
@@ -496,7 +531,7 @@ worker_main(int id, int sbi, const struct conf *conf,
 	worker_update(w);
 	worker_reply(w, CHAN_ACK, 0, "ready");
 	log_debug("started (%s backend)", ev_backend_name());
-	while (!w->stopping || w->nconns > 0 || w->lfd != -1) {
+	while (!w->stopping || w->nconns > 0 || w->nlfd > 0) {
 		if (ev_run_once(w->loop, -1) == -1 && errno != EINTR)
 			fatal("event loop");
 	}

@@ -52,10 +52,11 @@ TAILQ_HEAD(conn_list, conn);
 
 struct worker {
 	int			 id;		/* its slot */
-	int			 lfd;		/* -1 once closed */
+	int			 lfd[CONF_LISTEN_MAX];	/* one per address */
+	int			 nlfd;		/* 0 once closed */
 	int			 chan;
-	int			 exclusive;	/* EV_EXCLUSIVE listener */
-	int			 listening;	/* listener is in the loop */
+	int			 exclusive;	/* EV_EXCLUSIVE listeners */
+	int			 listening;	/* listeners are in the loop */
 	int			 stopping;
 	int			 lingering;	/* retired socket: still accept */
 	int			 linger_over;	/* ...until it is empty */

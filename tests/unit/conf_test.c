@@ -124,9 +124,8 @@ reparse(const char *name, const char *printed, const struct conf *first)
 		tap_diag("%s", errs);
 	second = print_to_string(&again);
 	is_str(second, printed, "%s: and prints the same", name);
-	ok(again.listen_len == first->listen_len &&
-	    memcmp(&again.listen_addr, &first->listen_addr,
-	    first->listen_len) == 0, "%s: same listen address", name);
+	ok(conf_listen_same(&again, first) && again.nlisten ==
+	    first->nlisten, "%s: same listen addresses", name);
 	free(second);
 	free(errs);
 }
@@ -504,18 +503,20 @@ check_listen(const char *value, int family, const char *addr, int port)
 		tap_diag("%s", err);
 		return;
 	}
-	is_int(conf.listen_addr.ss_family, family, "listen %s: family", value);
+	is_int(conf.nlisten, 1, "listen %s: the only address", value);
+	is_int(conf.listen[0].addr.ss_family, family, "listen %s: family",
+	    value);
 	if (family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (void *)&conf.listen_addr;
+		struct sockaddr_in6 *sin6 = (void *)&conf.listen[0].addr;
 
-		is_int(conf.listen_len, sizeof(*sin6), "listen %s: length",
+		is_int(conf.listen[0].len, sizeof(*sin6), "listen %s: length",
 		    value);
 		a = &sin6->sin6_addr;
 		p = ntohs(sin6->sin6_port);
 	} else {
-		struct sockaddr_in *sin = (void *)&conf.listen_addr;
+		struct sockaddr_in *sin = (void *)&conf.listen[0].addr;
 
-		is_int(conf.listen_len, sizeof(*sin), "listen %s: length",
+		is_int(conf.listen[0].len, sizeof(*sin), "listen %s: length",
 		    value);
 		a = &sin->sin_addr;
 		p = ntohs(sin->sin_port);
@@ -523,7 +524,8 @@ check_listen(const char *value, int family, const char *addr, int port)
 	inet_ntop(family, a, text, sizeof(text));
 	is_str(text, addr, "listen %s: address", value);
 	is_int(p, port, "listen %s: port", value);
-	is_str(conf.listen, value, "listen %s: kept as written", value);
+	is_str(conf.listen[0].text, value, "listen %s: kept as written",
+	    value);
 }
 
 static void
@@ -538,14 +540,14 @@ test_listen(void)
 	check_listen("[::1]:8443", AF_INET6, "::1", 8443);
 	check_listen("[::]:65535", AF_INET6, "::", 65535);
 	check_listen("[fe80::1:2]:9", AF_INET6, "fe80::1:2", 9);
-	check_listen("[::ffff:127.0.0.1]:80", AF_INET6, "::ffff:127.0.0.1", 80);
 
 	/* From IPv6 back to IPv4 leaves no IPv6 bytes behind. */
 	conf_defaults(&conf);
 	conf_set(&conf, "listen", "[::1]:80", err, sizeof(err));
 	conf_set(&conf, "listen", "127.0.0.1:81", err, sizeof(err));
-	is_int(conf.listen_addr.ss_family, AF_INET, "v6 then v4: family");
-	is_str(conf.listen, "127.0.0.1:81", "v6 then v4: text");
+	is_int(conf.nlisten, 1, "conf_set replaces: one address");
+	is_int(conf.listen[0].addr.ss_family, AF_INET, "v6 then v4: family");
+	is_str(conf.listen[0].text, "127.0.0.1:81", "v6 then v4: text");
 
 	is_int(conf_set(&conf, "listen", "[::1]80", err, sizeof(err)), -1,
 	    "[::1]80 refused");
@@ -561,7 +563,54 @@ test_listen(void)
 	    "IPv6 port 65536 refused");
 	is_str(err, "listen: port \"65536\" is too large (1..65535)",
 	    "message");
-	is_str(conf.listen, "127.0.0.1:81", "refusals leave listen alone");
+	is_int(conf_set(&conf, "listen", "[::ffff:127.0.0.1]:80", err,
+	    sizeof(err)), -1, "IPv4-mapped refused");
+	is_str(err, "listen: \"[::ffff:127.0.0.1]:80\" is an IPv4-mapped "
+	    "address, which acceptd's IPv6-only sockets cannot bind; write "
+	    "127.0.0.1:80", "message");
+	is_int(conf_set(&conf, "listen", "[::ffff:7f00:2]:80", err,
+	    sizeof(err)), -1, "IPv4-mapped in hex refused");
+	is_str(err, "listen: \"[::ffff:7f00:2]:80\" is an IPv4-mapped "
+	    "address, which acceptd's IPv6-only sockets cannot bind; write "
+	    "127.0.0.2:80", "message: the IPv4 address, dotted");
+	is_str(conf.listen[0].text, "127.0.0.1:81",
+	    "refusals leave listen alone");
+}
+
+/* Several listen lines: what the file lists, and how two compare. */
+static void
+test_listen_lines(void)
+{
+	struct conf	 a, b;
+	char		 buf[256], *errs;
+	int		 n;
+
+	n = load_with_errors(GOOD_DIR "/listeners.conf", &a, &errs);
+	is_int(n, 0, "listeners.conf loads");
+	free(errs);
+	is_int(a.nlisten, 3, "three listen lines, three addresses");
+	is_int(a.listen[0].addr.ss_family, AF_INET6, "the first is IPv6");
+	is_int(a.listen[1].addr.ss_family, AF_INET, "the second IPv4");
+	conf_listen_join(&a, ", ", buf, sizeof(buf));
+	is_str(buf, "[::]:8087, 0.0.0.0:8087, 127.0.0.1:9000",
+	    "joined in file order");
+	ok(conf_listen_same(&a, &a), "the same as itself");
+
+	b = a;
+	b.listen[0] = a.listen[2];
+	b.listen[2] = a.listen[0];
+	ok(conf_listen_same(&a, &b), "another order: the same addresses");
+	b.nlisten = 2;
+	ok(!conf_listen_same(&a, &b), "one fewer: not the same");
+	ok(!conf_listen_same(&b, &a), "one more: not the same");
+	conf_defaults(&b);
+	conf_set(&b, "listen", "*:8087", NULL, 0);
+	b.listen[1] = a.listen[0];
+	b.listen[2] = a.listen[2];
+	b.nlisten = 3;
+	ok(conf_listen_same(&a, &b), "*:8087 is 0.0.0.0:8087");
+	conf_set(&b, "listen", "127.0.0.1:9000", NULL, 0);
+	is_int(b.nlisten, 1, "conf_set listen leaves one address");
 }
 
 static void
@@ -711,8 +760,10 @@ test_defaults(void)
 	expect = cpus < 1 ? 1 : cpus > CONF_WORKERS_MAX ? CONF_WORKERS_MAX :
 	    (int)cpus;
 	is_int(conf.workers, expect, "workers default = online CPUs");
-	is_str(conf.listen, "127.0.0.1:8080", "listen default");
-	is_int(conf.listen_len, sizeof(struct sockaddr_in), "listen length");
+	is_int(conf.nlisten, 1, "one listen address by default");
+	is_str(conf.listen[0].text, "127.0.0.1:8080", "listen default");
+	is_int(conf.listen[0].len, sizeof(struct sockaddr_in),
+	    "listen length");
 	is_int(conf.set.idle_timeout_ms, 60000, "idle-timeout default");
 	is_int(conf.accept, ACCEPT_EXCLUSIVE, "accept default");
 	is_str(conf.user, "", "no user by default");
@@ -763,6 +814,7 @@ main(void)
 	test_ranges();
 	test_enum_names();
 	test_listen();
+	test_listen_lines();
 	test_set();
 	test_set_settings();
 	test_runtime();
