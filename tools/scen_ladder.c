@@ -516,7 +516,8 @@ kernel_event_row(struct ladder *l, const struct scen_event *ev)
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		err(1, "open_memstream");
 	if (strcmp(ev->event, "unavailable") == 0 ||
-	    strcmp(ev->event, "partial") == 0) {
+	    strcmp(ev->event, "partial") == 0 ||
+	    strcmp(ev->event, "lost") == 0) {
 		fprintf(f, "kernel events %s: %s", ev->event,
 		    detail ? detail : "?");
 		client = 0;
@@ -566,7 +567,8 @@ scen_ladder_write(FILE *f, const struct scen_log *log, size_t width,
 		ev = &log->ev[i];
 		if (strcmp(ev->lane, "kernel") == 0 &&
 		    strcmp(ev->event, "unavailable") != 0 &&
-		    strcmp(ev->event, "partial") != 0)
+		    strcmp(ev->event, "partial") != 0 &&
+		    strcmp(ev->event, "lost") != 0)
 			l.kernel = 1;
 		else if (strcmp(ev->lane, "client") == 0 &&
 		    strcmp(ev->conn, SCEN_NOCONN) != 0 &&

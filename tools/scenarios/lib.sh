@@ -1046,6 +1046,15 @@ scn_rerun()
 	scn_checks
 }
 
+# No "lost" line in the trace, from acceptd or from the kernel.
+scn_trace_complete()
+{
+	local st=0
+	scn_q count app event=lost -eq 0 || st=1
+	scn_q count kernel event=lost -eq 0 || st=1
+	return "$st"
+}
+
 # The checks over the run's files, then report.md and the result.
 scn_checks()
 {
@@ -1063,6 +1072,13 @@ scn_checks()
 		    scn_need_wire
 		have_kernel || check "as root, the kernel's events were recorded (tracefs, through acceptctl trace)" \
 		    scn_kernel_recorded
+	fi
+	# Lines the trace lost (the kernel's buffer full, a reader or a
+	# worker's channel behind) make its counts and orders untrustworthy.
+	if awk -F'\t' '($2 == "app" || $2 == "kernel") && $4 == "lost" { f = 1 }
+	    END { exit !f }' "$EVENTS"; then
+		check "the trace lost no lines (acceptd's and the kernel's)" \
+		    scn_trace_complete
 	fi
 	scenario_check
 	window
