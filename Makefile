@@ -144,7 +144,7 @@ $(O)/tests/unit/kqueue-shim.t: $(O)/tests/kqueue/shim_test.o \
 
 # Tests: unit binaries and integration scripts, all TAP, all through prove.
 # TEST_BUILD tells the scripts which build's binaries to run.
-# The kqueue passes run the integration tests (and the event-layer units)
+# The kqueue passes run the integration tests (and every unit test)
 # without the sanitizers: what they add is the other backend's code path.
 # They leave out the scenarios (90-scenarios.t, 91-scenario-runner.t): those
 # are about the kernel, whatever loop the daemon runs, and take a minute a
@@ -154,7 +154,6 @@ INTEGRATION = $(sort $(wildcard tests/integration/*.t))
 BACKEND_INTEGRATION = $(filter-out tests/integration/9%-scenario-runner.t \
 	tests/integration/9%-scenarios.t,$(INTEGRATION))
 TESTS	= $(UNITS) $(INTEGRATION)
-EV_UNITS = tests/unit/ev.t tests/unit/ev-kqueue.t
 
 check: deps-check
 	$(MAKE) all
@@ -162,9 +161,10 @@ check: deps-check
 	shellcheck -x $(SHELLS)
 	TEST_BUILD=. $(PROVE) $(TESTS)
 	$(MAKE) O=.kqueue EV=kqueue all
-	TEST_BUILD=.kqueue $(PROVE) $(EV_UNITS:%=.kqueue/%) $(BACKEND_INTEGRATION)
+	TEST_BUILD=.kqueue $(PROVE) $(patsubst $(O)/%,.kqueue/%,$(UNITS)) \
+	    $(BACKEND_INTEGRATION)
 	$(MAKE) O=.portable EV=kqueue PORTABLE=1 all
-	TEST_BUILD=.portable $(PROVE) $(EV_UNITS:%=.portable/%) \
+	TEST_BUILD=.portable $(PROVE) $(patsubst $(O)/%,.portable/%,$(UNITS)) \
 	    $(BACKEND_INTEGRATION)
 	$(MAKE) fuzz FUZZ_SECONDS=10
 	$(MAKE) O=.san SAN=1 all

@@ -20,6 +20,7 @@
 
 #include "conf.h"
 #include "ev.h"
+#include "os.h"
 
 /* The text of a listen or monitor address, terminated. */
 #define CONF_ADDRESS_MAX	sizeof(((struct conf_listen *)0)->text)
@@ -179,7 +180,7 @@ conf_default_dir(char *buf, size_t len)
 	const char	*xdg;
 
 	if (geteuid() == 0) {
-		strlcpy(buf, "/run/acceptd", len);
+		strlcpy(buf, OS_RUN_DIR "/acceptd", len);
 		return;
 	}
 	xdg = getenv("XDG_RUNTIME_DIR");

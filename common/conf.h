@@ -104,7 +104,8 @@ const char	*conf_close_name(enum close_mode);
 
 /*
  * Per-user safe defaults for the control socket and pidfile, the same rule
- * for acceptd and acceptctl: root uses /run/acceptd/, others
+ * for acceptd and acceptctl: root uses /run/acceptd/ (/var/run/acceptd/
+ * on the BSDs and macOS), others
  * $XDG_RUNTIME_DIR/acceptd/ or /tmp/acceptd-UID/ (a 0700 directory the
  * daemon creates and checks is theirs).
  */

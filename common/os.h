@@ -41,4 +41,14 @@ void		 os_title_set(const char *title);
  */
 int		 os_tcp_close_wait(int fd);
 
+/*
+ * Where root's runtime directory (acceptd/) goes: /run on Linux; the BSDs
+ * and macOS have only /var/run.
+ */
+#ifdef __linux__
+#define OS_RUN_DIR	"/run"
+#else
+#define OS_RUN_DIR	"/var/run"
+#endif
+
 #endif
