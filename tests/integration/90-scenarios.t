@@ -34,7 +34,8 @@ while read -r line; do
 		name=$(echo "$line" | awk '{ print $5 }')
 		{
 			echo "#   Failed: $name"
-			grep -A 12 '^FAIL' "$tmp/out/$name/checks.txt" 2>/dev/null |
+			awk '/^(PASS|FAIL|SKIP)  / { f = /^FAIL/ } f' \
+			    "$tmp/out/$name/checks.txt" 2>/dev/null |
 			    head -n 60 | sed 's/^/#   /'
 			tail -n 5 "$tmp/out/$name.log" 2>/dev/null |
 			    sed 's/^/#   log: /'

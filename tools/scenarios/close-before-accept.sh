@@ -67,7 +67,7 @@ scenario_check()
 	check "the client's socket, orphaned by close(), reaches FIN_WAIT2 when its FIN is ACKed (kernel event) ..." \
 	    kernel_q order kernel event=state side=client from=FIN_WAIT1 to=FIN_WAIT2 'then' kernel event=state side=client from=FIN_WAIT2 to=CLOSE
 	check "... then lives on as a time-wait socket in FIN_WAIT2 (the event says CLOSE; sampled: FIN_WAIT2)" \
-	    scn_q order -t 1 kernel event=state side=client from=FIN_WAIT2 to=CLOSE 'then' kernel-sample event=socket side=client state=FIN_WAIT2
+	    scn_q order kernel event=state side=client from=FIN_WAIT2 to=CLOSE 'then' kernel-sample event=socket side=client state=FIN_WAIT2
 	check "on the wire: data, ACK, FIN, ACK, all before acceptd's accept" \
 	    wire_q order wire from=client 'flags~D' 'then' wire from=server 'flags~^\.$' 'then' wire from=client 'flags~F' 'then' wire from=server 'flags~^\.$' 'then' app event=accept
 	window start resume1

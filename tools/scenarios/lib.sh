@@ -1091,7 +1091,8 @@ scn_checks()
 		return 0
 	fi
 	echo "$SCN_NAME: $SCN_FAILED of $SCN_CHECKS checks FAILED$skipped"
-	grep -A 12 '^FAIL' "$OUT/checks.txt" | head -n 40 | sed 's/^/  /'
+	awk '/^(PASS|FAIL|SKIP)  / { f = /^FAIL/ } f' "$OUT/checks.txt" |
+	    head -n 40 | sed 's/^/  /'
 	echo "$SCN_NAME: artifacts kept in $OUT (report.md, ladder.txt, events.tsv)"
 	scn_result fail
 	return 1
