@@ -87,6 +87,44 @@ report_settings(FILE *out, const struct scen_run *run)
 		fprintf(out, "\nNo sysctl or queueing discipline was changed.\n");
 }
 
+/*
+ * Every RST the kernel sent and every packet it dropped, with the
+ * kernel's own reason: the answer to "why this RST?" without reading the
+ * ladder.  Nothing when the run has none (or no kernel events).
+ */
+static void
+report_reasons(FILE *out, const struct scen_log *log, long long t0)
+{
+	const struct scen_event	*ev;
+	const char		*side, *reason, *state;
+	char			 c[128];
+	size_t			 i;
+	int			 n = 0;
+
+	for (i = 0; i < log->n; i++) {
+		ev = &log->ev[i];
+		if (strcmp(ev->lane, "kernel") != 0 ||
+		    (strcmp(ev->event, "rst-sent") != 0 &&
+		    strcmp(ev->event, "drop") != 0))
+			continue;
+		if (n++ == 0)
+			fprintf(out, "\n## The kernel's reasons\n\nEach RST "
+			    "the kernel sent and each packet it dropped, with "
+			    "the reason it gave (ms since start):\n\n```\n");
+		side = scen_event_get(ev, "side");
+		reason = scen_event_get(ev, "reason");
+		state = scen_event_get(ev, "state");
+		fprintf(out, "%9.1f  %-8s %s side, %s%s%s: %s\n",
+		    (ev->time - t0) / 1e6, ev->event, side ? side : "?",
+		    strcmp(ev->conn, SCEN_NOCONN) == 0 ? "the listener" :
+		    scen_conn_short(ev->conn, c, sizeof(c)),
+		    state ? " in " : "", state ? state : "",
+		    reason ? reason : "?");
+	}
+	if (n > 0)
+		fprintf(out, "```\n");
+}
+
 static void
 report_write(FILE *out, const char *dir, const struct scen_run *run,
     const struct scen_log *log, size_t width)
@@ -133,9 +171,12 @@ report_write(FILE *out, const char *dir, const struct scen_run *run,
 	s = scen_run_get(run, "start_ns");
 	scen_ladder_write(out, log, width, s ? strtoll(s, NULL, 10) :
 	    log->n ? log->ev[0].time : 0);
+	fprintf(out, "```\n");
+	report_reasons(out, log, s ? strtoll(s, NULL, 10) :
+	    log->n ? log->ev[0].time : 0);
 	snprintf(path, sizeof(path), "%s/checks.txt", dir);
 	count_checks(path, &pass, &fail, &skip);
-	fprintf(out, "```\n\n## Checks: %d of %d passed", pass,
+	fprintf(out, "\n## Checks: %d of %d passed", pass,
 	    pass + fail);
 	if (skip > 0)
 		fprintf(out, ", %d skipped", skip);

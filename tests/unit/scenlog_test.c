@@ -569,6 +569,62 @@ test_json(void)
 		tap_diag("could not remove %s", dir);
 }
 
+/* report.md of a run with kernel events: its reasons listed, its checks
+ * counted with the skipped ones. */
+static void
+test_report(void)
+{
+	char	 path[300], cmd[300], *argv[3], *text = NULL;
+	size_t	 cap = 0;
+	ssize_t	 n;
+	FILE	*f;
+
+	memcpy(dir + strlen(dir) - 6, "XXXXXX", 6);
+	if (mkdtemp(dir) == NULL)
+		err(1, "mkdtemp");
+	snprintf(path, sizeof(path), "%s/events.tsv", dir);
+	if ((f = fopen(path, "w")) == NULL)
+		err(1, "%s", path);
+	fputs("0\tmark\t-\tmark\tname=start\n"
+	    "1500000\tkernel\t" C1 "\trst-sent\tside=client\t"
+	    "reason=TCP_TIMEWAIT_SOCKET\tstate=TIME_WAIT\n"
+	    "2500000\tkernel\t-\tdrop\tside=server\t"
+	    "reason=TCP_LISTEN_OVERFLOW\tlocal=" SRV "\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/run.tsv", dir);
+	if ((f = fopen(path, "w")) == NULL)
+		err(1, "%s", path);
+	fputs("name\tt\nstart_ns\t0\nkernel_events\tyes\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/checks.txt", dir);
+	if ((f = fopen(path, "w")) == NULL)
+		err(1, "%s", path);
+	fputs("PASS  a\nSKIP  b\n      skipped (not root): no wire\n", f);
+	fclose(f);
+	argv[0] = "report";
+	argv[1] = dir;
+	argv[2] = NULL;
+	is_int(scen_report_main(2, argv), 0, "report: written");
+	snprintf(path, sizeof(path), "%s/report.md", dir);
+	if ((f = fopen(path, "r")) == NULL)
+		err(1, "%s", path);
+	n = getdelim(&text, &cap, '\0', f);
+	fclose(f);
+	ok(n > 0 && strstr(text, "1.5  rst-sent client side, :40001 in "
+	    "TIME_WAIT: TCP_TIMEWAIT_SOCKET") != NULL && strstr(text,
+	    "2.5  drop     server side, the listener: TCP_LISTEN_OVERFLOW")
+	    != NULL, "report: the kernel's reasons, each RST and drop");
+	ok(n > 0 && strstr(text, "## Checks: 1 of 1 passed, 1 skipped") !=
+	    NULL, "report: skipped checks counted apart");
+	ok(n > 0 && strstr(text, "Kernel events: yes.") != NULL &&
+	    strstr(text, "k:") != NULL, "report: says the kernel's events "
+	    "were there, and its legend explains k: and ≈");
+	free(text);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", dir);
+}
+
 int
 main(void)
 {
@@ -585,5 +641,6 @@ main(void)
 	test_kernel_ingest();
 	test_query();
 	test_json();
+	test_report();
 	return tap_done();
 }
