@@ -172,13 +172,14 @@ zw_answers()
 	[ "${a:-0}" -ge "$1" ] && [ "${bad:-1}" -eq 0 ]
 }
 
-# zw_skipped: TCPACKSkippedSeq rose by the number of probes not answered.
+# zw_skipped: TCPACKSkippedSeq rose by the number of probes not answered
+# while the window was closed (send..on; the counters are the run's).
 zw_skipped()
 {
 	local u
 	scn_need_wire || return
 	scn_need_kernel || return
-	u=$(zw_probe_table | tail -n 1 | awk '{ print $4 }')
+	u=$(SCN_WIN=send,on zw_probe_table | tail -n 1 | awk '{ print $4 }')
 	echo "$u probe(s) not answered (rate limit)"
 	zw_counter TCPACKSkippedSeq -eq "${u:--1}"
 }
