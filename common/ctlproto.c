@@ -27,6 +27,7 @@ const struct ctlproto_cmd ctlproto_cmds[] = {
 	{ "scale",	1, 1, CTLPROTO_ONCE,   "scale N" },
 	{ "drop",	1, 1, CTLPROTO_ONCE,   "drop close-wait|idle|all" },
 	{ "reload",	0, 0, CTLPROTO_ONCE,   "reload" },
+	{ "mark",	1, 7, CTLPROTO_ONCE,   "mark TEXT" },
 	{ "stop",	0, 0, CTLPROTO_ONCE,   "stop" },
 	{ "help",	0, 0, CTLPROTO_ONCE,   "help" },
 	{ "version",	0, 0, CTLPROTO_ONCE,   "version" },

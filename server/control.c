@@ -482,7 +482,7 @@ static void
 ctl_note_action(struct ctl_client *c, int argc, char **argv)
 {
 	static const char *const actions[] = { "pause", "resume", "set",
-	    "scale", "drop", "reload", "stop" };
+	    "scale", "drop", "reload", "stop", "mark" };
 	size_t	i;
 	int	j;
 

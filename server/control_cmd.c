@@ -29,6 +29,7 @@ static void	cmd_scale(struct ctl_client *, int, char **);
 static void	cmd_drop(struct ctl_client *, int, char **);
 static void	cmd_reload(struct ctl_client *, int, char **);
 static void	cmd_stop(struct ctl_client *, int, char **);
+static void	cmd_mark(struct ctl_client *, int, char **);
 static void	cmd_help(struct ctl_client *, int, char **);
 static void	cmd_version(struct ctl_client *, int, char **);
 
@@ -46,6 +47,7 @@ const struct ctl_handler ctl_handlers[] = {
 	{ "drop",	cmd_drop },
 	{ "reload",	cmd_reload },
 	{ "stop",	cmd_stop },
+	{ "mark",	cmd_mark },
 	{ "help",	cmd_help },
 	{ "version",	cmd_version },
 };
@@ -884,6 +886,18 @@ cmd_stop(struct ctl_client *c, int argc, char **argv)
 	c->closing = 1;		/* close once "ok" is out */
 	ctl_done(c, NULL);
 	master_stop();
+}
+
+/*
+ * mark TEXT: a line of one's own in the trace, in time order with the
+ * rest; once a reader has it, it has every line before it too.
+ */
+static void
+cmd_mark(struct ctl_client *c, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	ctl_done(c, NULL);	/* traced as "mark TEXT" (ctl_note_action) */
 }
 
 static void

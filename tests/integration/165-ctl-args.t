@@ -94,7 +94,7 @@ like "$(ctl set protocol http 2>&1; echo "exit $?")" "exit 0$" \
 out=$(ctl rel 2>&1)
 like "$?:$out" "^0:[0-9]+ workers" "rel is reload"
 out=$(ctl frob$'\t\r' 2>&1)
-is "$?:$out" '1:acceptctl: unknown command "frob\011\015"; valid commands are status, workers, pause, resume, set, config, sockets, counters, trace, watch, scale, drop, reload, stop, help, version' \
+is "$?:$out" '1:acceptctl: unknown command "frob\011\015"; valid commands are status, workers, pause, resume, set, config, sockets, counters, trace, watch, scale, drop, reload, mark, stop, help, version' \
     "an unknown command: shown escaped, with the valid ones"
 
 # --- the same over the raw socket ---

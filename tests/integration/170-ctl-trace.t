@@ -7,7 +7,7 @@
 
 need_cmd jq
 
-plan 9
+plan 10
 
 ok "acceptd starts" start_acceptd "$(base_conf)
 workers 1
@@ -39,6 +39,10 @@ ctl set protocol nonsense >/dev/null 2>&1
 ctl set close-mode reset >/dev/null
 wait_for 'grep -qE "control +set close-mode reset" "$T_DIR/trace.txt"' 10
 unlike "$(cat "$T_DIR/trace.txt")" 'nonsense' "a refused set is not traced"
+ctl mark checkpoint one >/dev/null
+ok "mark TEXT: a line of one's own in the trace" \
+    wait_for 'grep -qE " control +mark checkpoint one$" "$T_DIR/trace.txt"' 10 ||
+    diag_file "$T_DIR/trace.txt"
 is "$(jq -r 'select(.source == "control") | .detail' "$T_DIR/trace.json" |
     head -n 1)" "pause" "-j: {\"source\":\"control\",\"event\":\"control\",\"detail\":\"pause\"}"
 

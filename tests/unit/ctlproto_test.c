@@ -60,7 +60,7 @@ test_lookup(void)
 	    "the list ends with the last command, version");
 	is_str(lookup("statusx"), "NULL: unknown command \"statusx\"; valid "
 	    "commands are status, workers, pause, resume, set, config, "
-	    "sockets, counters, trace, watch, scale, drop, reload, stop, "
+	    "sockets, counters, trace, watch, scale, drop, reload, mark, stop, "
 	    "help, version", "a command and more: unknown, the whole message");
 	ok(strncmp(lookup(""), "NULL: unknown command \"\"", 24) == 0,
 	    "the empty word: unknown, not ambiguous");

@@ -409,11 +409,10 @@ scn_app_start()
 
 # The trace holds each line a while (50 ms, more when lines come late)
 # to send them in time order while the kernel is traced: stopping at the
-# end mark would lose the last ones.  A control action after the end is
-# the newest line; once it is in, every line before it is too.  The
-# action is a no-op (no scenario sets accept-rate) and ingestion leaves
-# it out.
-SCN_SETTLE='set accept-rate 0'
+# end mark would lose the last ones.  acceptctl mark puts a line of our
+# own after the end; once it is in, every line before it is too.
+# Ingestion leaves it out.
+SCN_SETTLE='mark end of run'
 
 scn_trace_settle()
 {
