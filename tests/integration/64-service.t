@@ -13,6 +13,7 @@ plan 11
 NS=$T_DIR/notify.sock
 socat -u "UNIX-RECV:$NS" - >"$T_DIR/notify.out" 2>/dev/null &
 t_bg $!
+disown $!	# killed at the end: no news
 wait_for '[ -S "$NS" ]' 5
 export NOTIFY_SOCKET=$NS
 ok "acceptd starts with NOTIFY_SOCKET set" start_acceptd "$(base_conf)
