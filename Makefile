@@ -155,19 +155,23 @@ BACKEND_INTEGRATION = $(filter-out tests/integration/9%-scenario-runner.t \
 	tests/integration/9%-scenarios.t,$(INTEGRATION))
 TESTS	= $(UNITS) $(INTEGRATION)
 
+# The builds go in parallel (one job per CPU); the tests do not, being
+# about timing on a shared machine.
+JOBS	:= -j$(shell nproc 2>/dev/null || echo 2)
+
 check: deps-check
-	$(MAKE) all
+	$(MAKE) $(JOBS) all
 	mandoc -Tlint -W warning $(wildcard $(MANS))
 	shellcheck -x $(SHELLS)
 	TEST_BUILD=. $(PROVE) $(TESTS)
-	$(MAKE) O=.kqueue EV=kqueue all
+	$(MAKE) $(JOBS) O=.kqueue EV=kqueue all
 	TEST_BUILD=.kqueue $(PROVE) $(patsubst $(O)/%,.kqueue/%,$(UNITS)) \
 	    $(BACKEND_INTEGRATION)
-	$(MAKE) O=.portable EV=kqueue PORTABLE=1 all
+	$(MAKE) $(JOBS) O=.portable EV=kqueue PORTABLE=1 all
 	TEST_BUILD=.portable $(PROVE) $(patsubst $(O)/%,.portable/%,$(UNITS)) \
 	    $(BACKEND_INTEGRATION)
-	$(MAKE) fuzz FUZZ_SECONDS=10
-	$(MAKE) O=.san SAN=1 all
+	$(MAKE) $(JOBS) fuzz FUZZ_SECONDS=10
+	$(MAKE) $(JOBS) O=.san SAN=1 all
 	TEST_BUILD=.san ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1 \
 	    $(PROVE) $(patsubst $(O)/%,.san/%,$(UNITS)) $(sort $(wildcard tests/integration/*.t))
