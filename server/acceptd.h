@@ -53,6 +53,8 @@ void		 listener_queue(int i, unsigned int *queue, unsigned int *limit);
 int		 listen_steer(int fd, const int *keep, int n);
 int		 listen_reuseport(int fd, int on);
 const char	*listen_reuseport_note(void);	/* NULL: it balances */
+int		 listen_migrate(int *set);	/* 1: a closed socket's queue
+						   goes to the group */
 
 /* notify.c: "READY=1", "RELOADING=1", "STOPPING=1" */
 void	notify_send(const char *state);

@@ -37,8 +37,27 @@ static LIST_HEAD(, listener)	 listeners = LIST_HEAD_INITIALIZER(listeners);
 static struct listener		*group[GROUP_MAX];	/* kernel order */
 static int			 ngroup;
 static char			 listen_name[CONF_LISTEN_MAX][128];
+static int			 migrating = -1;	/* -1: not asked yet */
 
 static void	listen_steer_group(void);
+static void	listen_migrate_once(void);
+
+/* Once a reuseport group forms: may a closed socket hand on its queue? */
+static void
+listen_migrate_once(void)
+{
+	int set;
+
+	migrating = listen_migrate(&set);
+	if (set)
+		log_info("set net.ipv4.tcp_migrate_req to 1: a listening socket "
+		    "that closes hands its queue to the others of its "
+		    "reuseport group instead of resetting it");
+	else if (!migrating)
+		log_warnx("net.ipv4.tcp_migrate_req is off and cannot be set "
+		    "here: retiring a reuseport socket under load may reset a "
+		    "few queued connections");
+}
 
 /* What to do about a failed bind, said after the error. */
 static const char *
@@ -189,6 +208,8 @@ listener_open(const struct conf *conf, int per_slot, char *err, size_t len)
 	}
 	l->per_slot = per_slot;
 	l->reuseport = reuseport;
+	if (reuseport && migrating == -1)
+		listen_migrate_once();
 	if (listener_bind_all(l, conf, err, len) == -1) {
 		free(l);
 		return NULL;
@@ -296,12 +317,20 @@ listener_release(struct listener *l)
 
 	if (--l->users > 0)
 		return;
-	for (i = 0; i < l->nfd; i++)
-		if (kview_listen_queue(l->fd[i], &queue, &limit) == 0 &&
-		    queue > 0)
+	for (i = 0; i < l->nfd; i++) {
+		if (kview_listen_queue(l->fd[i], &queue, &limit) == -1 ||
+		    queue == 0)
+			continue;
+		if (migrating == 1 && l->in_group && ngroup > 1)
+			log_info("closing a listening socket on %s with %u "
+			    "connections queued: the kernel moves them to "
+			    "another socket of its group", listen_name[i],
+			    queue);
+		else
 			log_warnx("closing a listening socket on %s with %u "
 			    "connections queued: the kernel resets them",
 			    listen_name[i], queue);
+	}
 	if (l->in_group)
 		listen_leave_group(l);
 	for (i = 0; i < l->nfd; i++)

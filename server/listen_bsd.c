@@ -38,6 +38,14 @@ listen_reuseport_note(void)
 #endif
 }
 
+/* No queue migration on close here: a retired socket's queue may reset. */
+int
+listen_migrate(int *set)
+{
+	*set = 0;
+	return 0;
+}
+
 int
 listen_steer(int fd, const int *keep, int n)
 {

@@ -8,9 +8,13 @@
 #include <linux/filter.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "acceptd.h"
+
+#define MIGRATE_SYSCTL	"/proc/sys/net/ipv4/tcp_migrate_req"
 
 #ifndef SO_ATTACH_REUSEPORT_CBPF
 #define SO_ATTACH_REUSEPORT_CBPF	51
@@ -29,6 +33,36 @@ const char *
 listen_reuseport_note(void)
 {
 	return NULL;
+}
+
+/*
+ * net.ipv4.tcp_migrate_req (Linux 5.14): a listening socket that closes
+ * hands the connections queued on it to another socket of its reuseport
+ * group instead of resetting them.  Steering by index cannot be exact at
+ * the instant a close reorders the group (the kernel moves the last
+ * socket into the hole, and an index past the end falls back to a hash
+ * over every socket, retired ones too); migration makes that instant lose
+ * nothing.  Turned on here when off and we may (root): 1 when on, with
+ * *set telling whether we did; 0 when off.
+ */
+int
+listen_migrate(int *set)
+{
+	char	c = '0';
+	int	fd;
+
+	*set = 0;
+	if ((fd = open(MIGRATE_SYSCTL, O_RDWR | O_CLOEXEC)) == -1 &&
+	    (fd = open(MIGRATE_SYSCTL, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	if (read(fd, &c, 1) == 1 && c == '1') {
+		close(fd);
+		return 1;
+	}
+	if (pwrite(fd, "1\n", 2, 0) == 2)
+		*set = 1;
+	close(fd);
+	return *set;
 }
 
 int
