@@ -21,6 +21,7 @@
 
 static struct worker	 worker;	/* big buffers: not on the stack */
 
+static void	worker_poll_listeners(struct worker *, int);
 static void	worker_accept(struct ev_loop *, int, int, void *);
 static void	worker_last_look(struct worker *);
 static void	worker_channel(struct ev_loop *, int, int, void *);
@@ -52,7 +53,7 @@ void
 worker_update(struct worker *w)
 {
 	enum worker_state	state;
-	int			want, i;
+	int			want;
 
 	if (w->set.paused)
 		state = WORKER_PAUSED;
@@ -73,11 +74,33 @@ worker_update(struct worker *w)
 		ev_timer_start(w->loop, &w->linger_timer, 0);	/* finish */
 	if (want == w->listening)
 		return;
-	for (i = 0; i < w->nlfd; i++)
+	worker_poll_listeners(w, want);
+	w->listening = want;
+}
+
+/*
+ * A listener that is ready when armed is reported after those armed
+ * before it (epoll and kqueue alike).  A capped or throttled worker is
+ * armed again for each slot or token, and the first listener's callback
+ * takes it: the others' find the worker full.  So the listener served
+ * first since the last arming goes last this time, and every address
+ * gets its turn.
+ */
+static void
+worker_poll_listeners(struct worker *w, int want)
+{
+	int	i, n;
+
+	if (want && w->lfd_served >= 0) {
+		w->lfd_first = (w->lfd_served + 1) % w->nlfd;
+		w->lfd_served = -1;
+	}
+	for (n = 0; n < w->nlfd; n++) {
+		i = (w->lfd_first + n) % w->nlfd;
 		if (ev_set(w->loop, w->lfd[i], want ? EV_READ | (w->exclusive ?
 		    EV_EXCLUSIVE : 0) : 0, worker_accept, w) == -1)
 			fatal("worker %d: poll listener", w->id);
-	w->listening = want;
+	}
 }
 
 /* Throttled is the accept timer armed; its end polls the listener again. */
@@ -153,6 +176,35 @@ worker_accept_recovered(struct worker *w)
 }
 
 /*
+ * A batch, but with several listeners no more than one listener's share
+ * of the free slots: near max-connections, the other listeners' callbacks
+ * in the same round still find some.
+ */
+static int
+worker_accept_limit(const struct worker *w)
+{
+	uint32_t	max = (uint32_t)w->set.max_connections, share;
+
+	if (w->nlfd < 2 || w->nconns >= max)
+		return w->set.accept_batch;
+	share = (max - w->nconns + w->nlfd - 1) / w->nlfd;
+	return share < (uint32_t)w->set.accept_batch ? (int)share :
+	    w->set.accept_batch;
+}
+
+/* Which of the worker's listeners fd is, for its turn. */
+static int
+worker_listener_index(const struct worker *w, int fd)
+{
+	int	i;
+
+	for (i = 0; i < w->nlfd; i++)
+		if (w->lfd[i] == fd)
+			return i;
+	return 0;
+}
+
+/*
  * Accept up to a batch from fd (events 0: a retired socket's last look);
  * 1 when its queue was found empty.
  */
@@ -161,11 +213,12 @@ worker_accept_batch(struct worker *w, int fd, int events)
 {
 	union sockaddr_any	 peer;
 	socklen_t		 len;
-	int			 i, cfd;
+	int			 i, cfd, limit;
 
 	if (events != 0)
 		sb_add(&w->me->wakeups, 1);
-	for (i = 0; i < w->set.accept_batch; i++) {
+	limit = worker_accept_limit(w);
+	for (i = 0; i < limit; i++) {
 		if (w->nconns >= (uint32_t)w->set.max_connections ||
 		    !worker_may_accept(w))
 			break;
@@ -174,6 +227,8 @@ worker_accept_batch(struct worker *w, int fd, int events)
 		if (cfd != -1) {
 			if (w->accept_errno != 0)
 				worker_accept_recovered(w);
+			if (w->lfd_served < 0)
+				w->lfd_served = worker_listener_index(w, fd);
 			conn_open(w, cfd, &peer);
 			continue;
 		}
@@ -508,6 +563,7 @@ worker_main(int id, int sbi, const struct conf *conf,
 	w->id = id;
 	for (w->nlfd = 0; w->nlfd < conf->nlisten; w->nlfd++)
 		w->lfd[w->nlfd] = WORKER_LISTEN_FD + w->nlfd;
+	w->lfd_served = -1;
 	w->chan = WORKER_CHANNEL_FD;
 	w->exclusive = conf->accept == ACCEPT_EXCLUSIVE;
 	w->set = *set;

@@ -54,6 +54,8 @@ struct worker {
 	int			 id;		/* its slot */
 	int			 lfd[CONF_LISTEN_MAX];	/* one per address */
 	int			 nlfd;		/* 0 once closed */
+	int			 lfd_first;	/* armed first next time */
+	int			 lfd_served;	/* served first since, or -1 */
 	int			 chan;
 	int			 exclusive;	/* EV_EXCLUSIVE listeners */
 	int			 listening;	/* listeners are in the loop */
