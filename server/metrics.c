@@ -100,8 +100,9 @@ metrics_queue(struct expo *e)
 		    master.conf.listen[i].text, NULL);
 	}
 	expo_family(e, "acceptd_listen_queue_limit", EXPO_GAUGE,
-	    "The accept queue's limit, min(backlog, somaxconn); the kernel "
-	    "holds one more.");
+	    "The accept queues' limit: min(backlog, somaxconn) for each of "
+	    "the listen address's sockets that stays (one per worker with "
+	    "reuseport), added up; the kernel holds one more on each.");
 	for (i = 0; i < master.conf.nlisten; i++) {
 		listener_queue(i, &q, &l);
 		expo_sample(e, "acceptd_listen_queue_limit", l, "listen",
