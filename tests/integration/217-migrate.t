@@ -2,7 +2,7 @@
 # Once a reuseport group forms, acceptd turns on net.ipv4.tcp_migrate_req
 # (in its own network namespace), so a listening socket that closes hands
 # its queue to the others instead of resetting it, and says so; not before
-# (accept exclusive never touches it).  In a namespace of the test's own.
+# (accept exclusive or shared never touches it).  In a namespace of the test's own.
 # shellcheck disable=SC2016,SC2034,SC2119
 . tests/lib.sh
 
@@ -25,14 +25,14 @@ migrate()
 }
 
 write_conf "$(base_conf)
-accept exclusive
+accept $EXCLUSIVE
 workers 2"
 ip netns exec "$NS" "$ACCEPTD" -d -f "$ACCEPTD_CONF" 2>"$ACCEPTD_LOG" &
 ACCEPTD_PID=$!
 T_ALL_DAEMONS="$T_ALL_DAEMONS $ACCEPTD_PID"
-ok "acceptd starts in its namespace (exclusive)" \
+ok "acceptd starts in its namespace ($EXCLUSIVE)" \
     wait_for '[ -S "$T_DIR/ctl.sock" ]' 5 || diag_file "$ACCEPTD_LOG"
-is "$(migrate)" 0 "accept exclusive: tcp_migrate_req left as it was"
+is "$(migrate)" 0 "accept $EXCLUSIVE: tcp_migrate_req left as it was"
 
 sed -i 's/^accept .*/accept reuseport/' "$ACCEPTD_CONF"
 ctl reload >/dev/null
