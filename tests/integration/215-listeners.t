@@ -292,7 +292,8 @@ is "$ACCEPTD_STATUS" 0 "wildcards: stops with status 0"
 # --- a second address that cannot be bound --------------------------------
 
 for kind in shared reuseport; do
-	run_bounded 20 nc -l 127.0.0.1 "$P2" >/dev/null 2>&1 &
+	# timeout itself, not a subshell around it: kill_tree reaches nc.
+	timeout -k 1 20 nc -l 127.0.0.1 "$P2" >/dev/null 2>&1 &
 	blocker=$!
 	t_bg "$blocker"
 	disown "$blocker"
