@@ -41,10 +41,17 @@ conn_log(const struct conn *c, const char *why)
 		    c->opened_ms), why);
 }
 
+/*
+ * A connection accepted from listening socket lfd.  With several listen
+ * addresses the trace says which took it.
+ */
 void
-conn_open(struct worker *w, int fd, const union sockaddr_any *peer)
+conn_open(struct worker *w, int fd, const union sockaddr_any *peer, int lfd)
 {
-	struct conn *c;
+	union sockaddr_any	 local;
+	socklen_t		 len = sizeof(local);
+	struct conn		*c;
+	char			 addr[SOCKADDR_STRLEN];
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warn("connection from accept");
@@ -61,7 +68,12 @@ conn_open(struct worker *w, int fd, const union sockaddr_any *peer)
 	w->nconns++;
 	sb_add(&w->me->accepts, 1);
 	atomic_store_explicit(&w->me->active, w->nconns, memory_order_relaxed);
-	WORKER_TRACE(w, c, "accept");
+	if (w->nlfd > 1 && atomic_load_explicit(&w->sb->trace,
+	    memory_order_relaxed) && getsockname(lfd, &local.sa, &len) == 0 &&
+	    sockaddr_format(&local, addr, sizeof(addr)) != -1)
+		worker_trace(w, c, "accept on %s", addr);
+	else
+		WORKER_TRACE(w, c, "accept");
 	if (log_enabled(LOGLEVEL_DEBUG))
 		conn_log(c, NULL);
 	if (!ev_timer_armed(&w->idle_timer) && w->set.idle_timeout_ms > 0)

@@ -229,7 +229,7 @@ worker_accept_batch(struct worker *w, int fd, int events)
 				worker_accept_recovered(w);
 			if (w->lfd_served < 0)
 				w->lfd_served = worker_listener_index(w, fd);
-			conn_open(w, cfd, &peer);
+			conn_open(w, cfd, &peer, fd);
 			continue;
 		}
 		if (w->set.accept_rate > 0)

@@ -96,7 +96,8 @@ void	worker_trace(struct worker *, const struct conn *, const char *, ...)
 } while (0)
 
 /* conn.c */
-void	conn_open(struct worker *, int fd, const union sockaddr_any *);
+void	conn_open(struct worker *, int fd, const union sockaddr_any *,
+	    int lfd);
 void	conn_free(struct conn *, const char *why);
 int	conn_shut(struct conn *, const char *why);
 void	conn_idle_expire(struct ev_loop *, struct ev_timer *, void *);

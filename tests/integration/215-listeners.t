@@ -15,7 +15,7 @@ trap "" PIPE	# a reset client must fail a check, not kill the test
 ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/' ||
     skip_all "no IPv6 loopback (::1) here"
 
-plan 110
+plan 112
 
 V4="127.0.0.1:$PORT"
 V6="[::1]:$PORT"
@@ -258,8 +258,28 @@ is "$(ss_listeners "0.0.0.0:$PORT") $(ss_listeners "[::]:$PORT")" "1 1" \
 is "$(served "127.0.0.1:$PORT")" "Hello, world" "wildcards: IPv4 served"
 is "$(served "[::1]:$PORT")" "Hello, world" "wildcards: IPv6 served"
 is "$(served "127.0.0.1:$P2")" "Hello, world" "wildcards: the other port served"
+
 is "$(jctl '[.workers[].accepted] | add' status)" 3 \
     "wildcards: the workers accepted all three"
+
+# The trace says which address took each connection.
+"$ACCEPTCTL" -s "$CTL_SOCK" trace >"$T_DIR/trace.txt" 2>&1 &
+tpid=$!
+t_bg "$tpid"
+disown "$tpid"
+wait_for 'head -n 1 "$T_DIR/trace.txt" | grep -q event' 5
+traced_on()
+{
+	served "$1" >/dev/null
+	grep -qF " accept on $2" "$T_DIR/trace.txt"
+}
+ok "trace: an IPv6 client's accept says 'accept on [::]:$PORT'" \
+    wait_for 'traced_on "[::1]:$PORT" "[::]:$PORT"' 5 ||
+    diag_file "$T_DIR/trace.txt"
+ok "trace: the other port's says 'accept on 127.0.0.1:$P2'" \
+    wait_for 'traced_on "127.0.0.1:$P2" "127.0.0.1:$P2"' 5 ||
+    diag_file "$T_DIR/trace.txt"
+kill_tree "$tpid"
 is "$(jctl '.listen.address' status)" "[::]:$PORT, 0.0.0.0:$PORT, 127.0.0.1:$P2" \
     "status -j: listen.address joins the three"
 is "$(jctl '.states.LISTEN' sockets)" 3 \
