@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,8 +48,6 @@ struct held {
 static struct ev_loop	*trace_loop;
 static int		 ntracers;
 static struct kevents	*kev;
-static unsigned short	 kev_port[KVIEW_PORTS_MAX];
-static int		 kev_nport;
 static char		 kev_why[256];
 static struct held	*held;
 static size_t		 nheld, held_cap;
@@ -66,6 +65,8 @@ static void	trace_kernel_event(const struct kevent *, void *);
 static void	trace_line(const char *);
 static void	trace_release(struct ev_loop *, struct ev_timer *, void *);
 static uint64_t	trace_now_us(void);
+static int	trace_linef(char *, size_t, uint64_t, const char *, ...)
+		    __attribute__((format(printf, 4, 5)));
 static void	trace_watch(struct ev_loop *, struct ev_timer *, void *);
 
 void
@@ -92,9 +93,7 @@ ctl_trace_start(struct ctl_client *c)
 	/* Said to each client, first: why some kernel lines are missing. */
 	if (kev != NULL && kevents_missing(kev)[0] == '\0')
 		return;
-	snprintf(line, sizeof(line), "%llu.%06llu kernel - - %s %s",
-	    (unsigned long long)(trace_now_us() / 1000000),
-	    (unsigned long long)(trace_now_us() % 1000000),
+	trace_linef(line, sizeof(line), trace_now_us(), "kernel - - %s %s",
 	    kev != NULL ? "partial" : "unavailable",
 	    kev != NULL ? kevents_missing(kev) : kev_why);
 	ctl_trace_send(c, line);
@@ -124,25 +123,14 @@ ctl_trace_stop(struct ctl_client *c)
 void
 ctl_trace_action(const char *action)
 {
-	unsigned short	ports[KVIEW_PORTS_MAX];
-	char		line[CTL_LINE_MAX + 64];
-	uint64_t	us;
-	int		n;
+	char	line[CTL_LINE_MAX + 64];
 
+	/* The listen lines, and so the traced ports, last until restart. */
 	if (ntracers == 0)
 		return;
-	us = trace_now_us();
-	snprintf(line, sizeof(line), "%llu.%06llu - - - control %s",
-	    (unsigned long long)(us / 1000000),
-	    (unsigned long long)(us % 1000000), action);
+	trace_linef(line, sizeof(line), trace_now_us(), "- - - control %s",
+	    action);
 	trace_line(line);
-	/* A reload may have changed the ports: the kernel follows. */
-	n = master_ports(ports, KVIEW_PORTS_MAX);
-	if (kev != NULL && (n != kev_nport ||
-	    memcmp(ports, kev_port, n * sizeof(*ports)) != 0)) {
-		trace_kernel_stop();
-		trace_kernel_start();
-	}
 }
 
 /* One trace line as a JSON object; -1 if it is not one. */
@@ -213,7 +201,6 @@ static void
 trace_watch(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	unsigned long long	 v, lost = 0;
-	uint64_t		 us;
 	char			 line[160];
 	int			 i;
 
@@ -223,14 +210,29 @@ trace_watch(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		drop_seen[i] = v;
 	}
 	if (lost > 0 && arg == NULL) {
-		us = trace_now_us();
-		snprintf(line, sizeof(line), "%llu.%06llu - - - lost %llu "
+		trace_linef(line, sizeof(line), trace_now_us(), "- - - lost %llu "
 		    "worker trace lines: a worker's channel to the master was "
-		    "full", (unsigned long long)(us / 1000000),
-		    (unsigned long long)(us % 1000000), lost);
+		    "full", lost);
 		trace_line(line);
 	}
 	ev_timer_start(loop, t, TRACE_WATCH_MS);
+}
+
+/* A trace line stamped us: "SEC.USEC " and the rest; its length. */
+static int
+trace_linef(char *buf, size_t len, uint64_t us, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	n = snprintf(buf, len, "%llu.%06llu ", (unsigned long long)(us /
+	    1000000), (unsigned long long)(us % 1000000));
+	if (n < 0 || (size_t)n >= len)
+		return n;
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+	return n;
 }
 
 static uint64_t
@@ -245,12 +247,13 @@ trace_now_us(void)
 static void
 trace_kernel_start(void)
 {
+	unsigned short	 ports[KVIEW_PORTS_MAX];
 	const int	*fds;
 	int		 i, n;
 
-	kev_nport = master_ports(kev_port, KVIEW_PORTS_MAX);
-	if ((kev = kevents_open(kev_port, kev_nport, kev_why,
-	    sizeof(kev_why))) == NULL) {
+	n = master_ports(ports, KVIEW_PORTS_MAX);
+	if ((kev = kevents_open(ports, n, kev_why, sizeof(kev_why))) ==
+	    NULL) {
 		log_info("trace: kernel events unavailable: %s", kev_why);
 		return;
 	}
@@ -323,9 +326,7 @@ trace_kernel_event(const struct kevent *e, void *arg)
 	uint64_t	 us = (uint64_t)((int64_t)(e->mono_ns / 1000) + *offset);
 	int		 n, in;
 
-	n = snprintf(line, sizeof(line), "%llu.%06llu kernel - ",
-	    (unsigned long long)(us / 1000000),
-	    (unsigned long long)(us % 1000000));
+	n = trace_linef(line, sizeof(line), us, "kernel - ");
 	if (e->kind == KE_LOST) {
 		if (e->count > 0)
 			snprintf(line + n, sizeof(line) - n, "- lost %lu events: "
@@ -443,10 +444,8 @@ trace_release(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	if (nheld > 0 && !ev_timer_armed(t))
 		ev_timer_start(loop, t, TRACE_HOLD_MS / 2);
 	if (held_lost > 0) {
-		snprintf(line, sizeof(line), "%llu.%06llu kernel - - lost %llu "
-		    "trace lines: the daemon could not hold them",
-		    (unsigned long long)(trace_now_us() / 1000000),
-		    (unsigned long long)(trace_now_us() % 1000000),
+		trace_linef(line, sizeof(line), trace_now_us(), "kernel - - lost "
+		    "%llu trace lines: the daemon could not hold them",
 		    (unsigned long long)held_lost);
 		held_lost = 0;
 		ctl_trace_send(NULL, line);
