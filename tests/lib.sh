@@ -11,6 +11,7 @@
 # Control:  ctl ARGS... (acceptctl on this test's daemon, bounded) |
 #           jctl FILTER ARGS... (jq -r FILTER over what ctl -j ARGS says)
 # Sockets:  free_port | listen_inode PORT | conns STATE PORT |
+#           ss_queue ADDR | ss_listeners ADDR | two_conf ($V4 and $V6) |
 #           worker_pids | proc_title PID | alive PID | now_ms
 # Workers:  children | tracked (every child listed by status -j) |
 #           diag_tracked | passive_opens (the kernel's Tcp PassiveOpens)
@@ -267,6 +268,27 @@ listen_inode()
 conns()
 {
 	ss -Htn state "$1" "( sport = :$2 )" | grep -c .
+}
+
+# Two listen addresses, $V4 and $V6 (the test sets them): their config
+# lines, and each address's sockets as the kernel lists them.
+two_conf()
+{
+	printf 'listen %s\nlisten %s\ncontrol %s\npidfile %s\n' "$V4" "$V6" \
+	    "$T_DIR/ctl.sock" "$T_DIR/acceptd.pid"
+}
+
+# ss_queue ADDR: the kernel's accept queue of ADDR, over all its sockets.
+ss_queue()
+{
+	ss -Hltn "( sport = :${1##*:} )" |
+	    awk -v a="$1" '$4 == a { q += $2 } END { print q + 0 }'
+}
+
+# ss_listeners ADDR: how many listening sockets ADDR has.
+ss_listeners()
+{
+	ss -Hltn "( sport = :${1##*:} )" | awk -v a="$1" '$4 == a' | grep -c .
 }
 
 # --- the daemon ----------------------------------------------------------

@@ -21,25 +21,6 @@ V4="127.0.0.1:$PORT"
 V6="[::1]:$PORT"
 N=3		# connections held on each address
 
-two_conf()
-{
-	printf 'listen %s\nlisten %s\ncontrol %s\npidfile %s\n' "$V4" "$V6" \
-	    "$T_DIR/ctl.sock" "$T_DIR/acceptd.pid"
-}
-
-# ss_queue ADDR: the kernel's accept queue of ADDR, over all its sockets.
-ss_queue()
-{
-	ss -Hltn "( sport = :${1##*:} )" |
-	    awk -v a="$1" '$4 == a { q += $2 } END { print q + 0 }'
-}
-
-# ss_listeners ADDR: how many listening sockets ADDR has.
-ss_listeners()
-{
-	ss -Hltn "( sport = :${1##*:} )" | awk -v a="$1" '$4 == a' | grep -c .
-}
-
 # ctl_queue ADDR [COMMAND]: ADDR's queue as status -j (or sockets -j) says.
 ctl_queue()
 {

@@ -22,19 +22,6 @@ plan $((12 + 7 * ${#KINDS[@]}))
 V4="127.0.0.1:$PORT"
 V6="[::1]:$PORT"
 
-two_conf()
-{
-	printf 'listen %s\nlisten %s\ncontrol %s\npidfile %s\n' "$V4" "$V6" \
-	    "$T_DIR/ctl.sock" "$T_DIR/acceptd.pid"
-}
-
-# ss_queue ADDR: the kernel's accept queue of ADDR, over all its sockets.
-ss_queue()
-{
-	ss -Hltn "( sport = :${1##*:} )" |
-	    awk -v a="$1" '$4 == a { q += $2 } END { print q + 0 }'
-}
-
 accepted()
 {
 	jctl '[.workers[].accepted] | add' status
